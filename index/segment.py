@@ -1,0 +1,342 @@
+"""Segment the lines of an extracted page into articles.
+
+An article opens at a byline or dateline. Runs of short unpunctuated lines that end where the next
+article opens are headline clusters; each cluster is split into headline groups and every group goes
+to the article whose body it matches best in content, wherever it is printed. Headline-like lines in
+the middle of a body are subheads when the text around them stays on one topic, otherwise they open
+an article that has no byline.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .bylines import CONTINUATION, JUMP_MARK, Opening, is_furniture, is_reporter_line, match_opening
+from .normalize import (
+    SENTENCE_PUNCT,
+    clean_line,
+    clean_phrase,
+    ends_paragraph,
+    is_heading,
+    join_lines,
+    local_column_widths,
+    normalize_lines,
+    width,
+)
+from .similarity import PageVocabulary
+
+_MAX_HEADLINE_WIDTH = 40
+_MAX_CLUSTER_LINES = 16
+_CUT_END = re.compile(r"[，、：；,;:]$")
+_SPLIT_COST = 0.35
+_BLANK_SPLIT_COST = 0.15
+_NEIGHBOUR_BONUS = 0.05
+_MIN_HEADLINE_COVERAGE = 0.25
+_SUBHEAD_RATIO = 0.5
+_FULL_LINE_SLACK = 2.0
+
+
+@dataclass
+class Line:
+    """One non-blank raw line: 1-based number, raw text, cleaned text."""
+
+    number: int
+    raw: str
+    text: str
+    blank_before: bool
+    opening: Opening | None = None
+    column: float = 0.0
+    jump: bool = False
+
+
+@dataclass
+class Draft:
+    """An article being assembled."""
+
+    byline: str | None = None
+    dateline: str | None = None
+    body: list[Line] = field(default_factory=list)
+    credit_lines: list[Line] = field(default_factory=list)
+    headline: list[str] | None = None
+    jump: bool = False
+
+    def text(self) -> str:
+        return "".join(line.text for line in self.body)
+
+
+@dataclass
+class Cluster:
+    """Consecutive headline lines, with the article printed just before and just after them."""
+
+    lines: list[Line]
+    before: int | None
+    after: int | None
+    owner: int | None = None  # an article that this cluster opens (no byline)
+
+
+@dataclass(frozen=True)
+class Segmented:
+    """Drafts in body order plus the text of lines that belong to no article."""
+
+    drafts: list[Draft]
+    discarded: list[str]
+
+
+def segment(text: str) -> Segmented:
+    """Split page text into article drafts with headlines assigned."""
+    discarded: list[str] = []
+    lines = _read_lines(text, discarded)
+    columns = local_column_widths([line.text for line in lines])
+    for line, column in zip(lines, columns, strict=True):
+        line.column = column
+    page = PageVocabulary(["".join(line.text for line in lines[i: i + 10]) for i in range(0, len(lines), 10)])
+    drafts, clusters = _walk(lines, page)
+    drafts = [d for d in drafts if d.body or d.byline or d.dateline]
+    _assign_headlines(drafts, clusters, discarded)
+    return Segmented(drafts, discarded)
+
+
+def _read_lines(text: str, discarded: list[str]) -> list[Line]:
+    lines: list[Line] = []
+    blank = False
+    for number, raw in enumerate(text.splitlines(), start=1):
+        cleaned = clean_line(raw)
+        if not cleaned:
+            blank = True
+            continue
+        if is_furniture(cleaned):
+            discarded.append(cleaned)
+            blank = True
+            continue
+        marks = JUMP_MARK.findall(cleaned)
+        if marks:
+            discarded.extend(marks)
+            raw = cleaned = JUMP_MARK.sub("", cleaned)
+            if not cleaned:
+                continue
+        lines.append(Line(number, raw, cleaned, blank, jump=any(not m[1:].startswith(("上接", "接", "续"))
+                                                                for m in marks)))
+        blank = False
+    return lines
+
+
+def _is_plausible_headline(line: Line) -> bool:
+    text = line.text
+    return (
+        line.opening is None
+        and width(text) <= _MAX_HEADLINE_WIDTH
+        and not re.search(r"[。；！？!?;]", text)
+        and not _CUT_END.search(text)
+    )
+
+
+def _walk(lines: list[Line], page: PageVocabulary) -> tuple[list[Draft], list[Cluster]]:
+    """One pass over the lines: openings start drafts, clusters are set aside, the rest is body."""
+    for line in lines:
+        line.opening = match_opening(line.raw)
+    in_cluster = _trailing_clusters(lines)
+    drafts: list[Draft] = []
+    clusters: list[Cluster] = []
+    current: Draft | None = None
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        if line.opening is not None:
+            current = _open_draft(line, drafts)
+            i += 1
+            while i < len(lines) and current.byline and _continues_credit(lines[i], current):
+                i += 1
+            continue
+        if i in in_cluster:
+            run = [lines[j] for j in range(i, in_cluster[i])]
+            clusters.append(Cluster(run, len(drafts) - 1 if drafts else None, len(drafts)))
+            i = in_cluster[i]
+            continue
+        heading_end = _heading_run_end(lines, i, current)
+        if heading_end > i:
+            run, after = lines[i:heading_end], lines[heading_end:_next_boundary(lines, heading_end, in_cluster)]
+            if current is None or not current.body or not _same_topic(page, current, drafts, run, after):
+                current = Draft()
+                drafts.append(current)
+                clusters.append(Cluster(run, len(drafts) - 2 if len(drafts) > 1 else None, len(drafts) - 1,
+                                        owner=len(drafts) - 1))
+                i = heading_end
+                continue
+        if current is None:
+            current = Draft()
+            drafts.append(current)
+        _append_body(current, line)
+        i += 1
+    return drafts, clusters
+
+
+def _append_body(draft: Draft, line: Line) -> None:
+    """Add a body line; the text after a dateline on its own line runs on into the next line."""
+    draft.jump = draft.jump or line.jump
+    previous = draft.body[-1] if draft.body else None
+    if previous is not None and previous.opening is not None and not ends_paragraph(previous.text):
+        previous.text = join_lines(previous.text, line.text)
+        previous.opening = None
+        previous.number = line.number
+        return
+    draft.body.append(line)
+
+
+def _open_draft(line: Line, drafts: list[Draft]) -> Draft:
+    opening = line.opening
+    assert opening is not None
+    draft = Draft(byline=opening.byline, dateline=opening.dateline, credit_lines=[line])
+    drafts.append(draft)
+    if opening.rest:
+        draft.body.append(Line(line.number, opening.rest, opening.rest, False, opening, line.column))
+    return draft
+
+
+def _continues_credit(line: Line, draft: Draft) -> bool:
+    """A second byline line such as `通讯员/谭龙 杨帆` right after a reporter line."""
+    if draft.body or not CONTINUATION.match(line.text) or not is_reporter_line(line.raw):
+        return False
+    draft.byline = f"{draft.byline} {clean_phrase(line.raw)}"
+    draft.credit_lines.append(line)
+    return True
+
+
+def _trailing_clusters(lines: list[Line]) -> dict[int, int]:
+    """Headline runs that end right where an article opens (or the page ends): start index -> end index."""
+    clusters: dict[int, int] = {}
+    ends = [i for i, line in enumerate(lines) if line.opening is not None] + [len(lines)]
+    for end in ends:
+        start = end
+        while start > 0 and end - start < _MAX_CLUSTER_LINES and _is_plausible_headline(lines[start - 1]):
+            start -= 1
+        if start > 0 and end > start:
+            before = lines[start - 1].text
+            if not (ends_paragraph(before) or _CUT_END.search(before) or lines[start - 1].opening):
+                continue
+        run = lines[start:end]
+        commas = sum(1 for line in run if "，" in line.text or "," in line.text)
+        if run and commas * 3 <= len(run):
+            clusters[start] = end
+    return clusters
+
+
+def _heading_run_end(lines: list[Line], i: int, current: Draft | None) -> int:
+    """End of a run of heading lines starting a paragraph at `i` and followed by body text, else `i`."""
+    previous = lines[i - 1] if i > 0 else None
+    if previous is not None and current is not None:
+        paragraph_open = current.body and not ends_paragraph(current.body[-1].text)
+        if paragraph_open or (previous.opening is None and not ends_paragraph(previous.text)):
+            return i
+    end = i
+    while end < len(lines) and _is_plausible_headline(lines[end]) and is_heading(lines[end].text,
+                                                                                  lines[end].column):
+        end += 1
+    if end == len(lines) or lines[end].opening is not None:
+        return i
+    return end
+
+
+def _next_boundary(lines: list[Line], start: int, in_cluster: dict[int, int]) -> int:
+    end = start
+    while end < len(lines) and lines[end].opening is None and end not in in_cluster:
+        end += 1
+    return end
+
+
+def _same_topic(page: PageVocabulary, current: Draft, drafts: list[Draft], run: list[Line],
+                after: list[Line]) -> bool:
+    """Whether a heading run is a subhead of the current article rather than the headline of a new one.
+
+    A subhead shares its words with the text before it about as much as with the text after it; a new
+    article's headline shares them with what follows. Without shared words, the text after the run
+    decides: it continues the current article if that article covers it better than any other.
+    """
+    after_text = "".join(line.text for line in after)
+    if not SENTENCE_PUNCT.search(after_text):
+        return True
+    heading, before_text = "".join(line.text for line in run), current.text()
+    own, following = page.overlap(heading, before_text), page.overlap(heading, after_text)
+    if own or following:
+        return own >= _SUBHEAD_RATIO * following
+    others = [page.overlap(after_text, d.text()) for d in drafts if d is not current and d.body]
+    return page.overlap(after_text, before_text) >= max(others, default=0.0)
+
+
+def _assign_headlines(drafts: list[Draft], clusters: list[Cluster], discarded: list[str]) -> None:
+    """Split clusters into groups and give each group to the article it matches best."""
+    vocabulary = PageVocabulary([d.text() for d in drafts])
+    candidates: list[tuple[float, int, int]] = []
+    groups: list[tuple[Cluster, list[Line]]] = []
+    for cluster in clusters:
+        for group, scores in _split_cluster(cluster, vocabulary, len(drafts)):
+            groups.append((cluster, group))
+            candidates.extend((score, len(groups) - 1, article) for article, score in enumerate(scores))
+    taken: dict[int, int] = {}
+    used: set[int] = set()
+    for score, group_index, article in sorted(candidates, key=lambda c: (-c[0], c[1], c[2])):
+        if score >= _MIN_HEADLINE_COVERAGE and group_index not in taken and article not in used:
+            taken[group_index] = article
+            used.add(article)
+    _attach_leftovers(groups, taken)
+    for group_index, (_, group) in enumerate(groups):
+        texts = [clean_phrase(line.raw) for line in group]
+        if group_index in taken:
+            draft = drafts[taken[group_index]]
+            draft.headline = (draft.headline or []) + texts
+        else:
+            discarded.extend(texts)
+
+
+def _attach_leftovers(groups: list[tuple[Cluster, list[Line]]], taken: dict[int, int]) -> None:
+    """A group that won no article joins a neighbouring group of the same cluster, else stays unassigned."""
+    for index, (cluster, _) in enumerate(groups):
+        if index in taken:
+            continue
+        for neighbour in (index + 1, index - 1):
+            if 0 <= neighbour < len(groups) and groups[neighbour][0] is cluster and neighbour in taken:
+                taken[index] = taken[neighbour]
+                break
+
+
+def _split_cluster(cluster: Cluster, vocabulary: PageVocabulary, n_articles: int):
+    """Best split of a cluster into contiguous groups (dynamic programming over cut points)."""
+    lines = cluster.lines
+    scores = [[vocabulary.coverage(line.text, a) + _prior(cluster, a) for a in range(n_articles)]
+              for line in lines]
+    best: list[tuple[float, list[int]]] = [(0.0, [])]
+    for end in range(1, len(lines) + 1):
+        options = []
+        for start in range(end):
+            cost = 0.0 if start == 0 else (_BLANK_SPLIT_COST if lines[start].blank_before else _SPLIT_COST)
+            value = max((sum(scores[k][a] for k in range(start, end)) for a in range(n_articles)), default=0.0)
+            options.append((best[start][0] + value - cost, [*best[start][1], start]))
+        best.append(max(options, key=lambda option: option[0]))
+    cuts = [*best[-1][1], len(lines)]
+    result = []
+    for start, end in zip(cuts, cuts[1:], strict=False):
+        group = lines[start:end]
+        text = "".join(line.text for line in group)
+        result.append((group, [vocabulary.coverage(text, a) + _prior(cluster, a) for a in range(n_articles)]))
+    return result
+
+
+def _prior(cluster: Cluster, article: int) -> float:
+    if cluster.owner is not None:
+        return 1.0 if article == cluster.owner else 0.0
+    return _NEIGHBOUR_BONUS if article in (cluster.before, cluster.after) else 0.0
+
+
+def body_paragraphs(draft: Draft) -> list[str]:
+    """The draft's body as normalised paragraphs."""
+    return normalize_lines([line.text for line in draft.body])
+
+
+def looks_truncated(draft: Draft) -> bool:
+    """Cut off at the page edge: a jump marker, or a last line that is not a finished, short line."""
+    if draft.jump:
+        return True
+    if not draft.body:
+        return False
+    last = draft.body[-1]
+    return not ends_paragraph(last.text) or width(last.text) >= last.column - _FULL_LINE_SLACK
