@@ -68,7 +68,8 @@ def is_heading(line: str, column: float) -> bool:
     """A line with no sentence punctuation clearly narrower or wider than the column it sits in.
 
     Such a line cannot be a wrapped line of body text (those fill the column, less a two-character
-    indent on a paragraph's first line and some extraction jitter), so at the start of a paragraph it is a subhead or headline.
+    indent on a paragraph's first line and some extraction jitter), so at the start of a
+    paragraph it is a subhead or headline.
     """
     if SENTENCE_PUNCT.search(line) or ends_paragraph(line):
         return False

@@ -9,6 +9,7 @@ an article that has no byline.
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass, field
 
@@ -314,7 +315,7 @@ def _split_cluster(cluster: Cluster, vocabulary: PageVocabulary, n_articles: int
         best.append(max(options, key=lambda option: option[0]))
     cuts = [*best[-1][1], len(lines)]
     result = []
-    for start, end in zip(cuts, cuts[1:], strict=False):
+    for start, end in itertools.pairwise(cuts):
         group = lines[start:end]
         text = "".join(line.text for line in group)
         result.append((group, [vocabulary.coverage(text, a) + _prior(cluster, a) for a in range(n_articles)]))
