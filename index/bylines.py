@@ -69,8 +69,9 @@ def is_reporter_line(raw: str) -> bool:
     return bool(names) and all(_NAME_TOKEN.match(t) for t in names)
 
 
-def is_furniture(text: str) -> bool:
+def is_furniture(raw: str) -> bool:
     """Page furniture: running heads, dates with weekdays, page numbers, editor credits."""
+    text = " ".join(raw.split())
     return width(text) <= _MAX_FURNITURE_WIDTH and bool(_FURNITURE.search(text)) and "。" not in text
 
 

@@ -8,7 +8,10 @@ from dataclasses import dataclass
 
 from .normalize import width
 
-_KICKER_END = re.compile(r"(?:强调|指出|表示|要求|提出|时说|寄语|致辞|说|宣布|披露|透露|[:：])$")
+_KICKER_END = re.compile(
+    r"(?:强调|指出|表示|要求|提出|时说|寄语|致辞|说|宣布|披露|透露|召开|举行|举办|开幕|闭幕|启动|印发|出台|[:：])$"
+)
+_OPEN_END = re.compile(r"[的和与及在为将把对向从是了之而并或、—]$")
 _SUBTITLE_VERB = re.compile(r"(?:出席|主持|参加|讲话|陪同|会见|致辞|部署|督导)")
 _DASH = re.compile(r"^[—–-]{1,2}")
 _KICKER_RATIO = 1.5
@@ -47,6 +50,8 @@ def _is_subtitle(last: str, previous: str) -> bool:
 
 
 def _is_kicker(first: str, rest: Sequence[str]) -> bool:
+    if _OPEN_END.search(first):
+        return False
     if _KICKER_END.search(first):
         return True
     return width(first) >= _KICKER_RATIO * max(width(line) for line in rest)

@@ -36,6 +36,7 @@ _NEIGHBOUR_BONUS = 0.05
 _MIN_HEADLINE_COVERAGE = 0.25
 _SUBHEAD_RATIO = 0.5
 _FULL_LINE_SLACK = 2.0
+_COLUMN_TOLERANCE = 2.5
 
 
 @dataclass
@@ -106,7 +107,7 @@ def _read_lines(text: str, discarded: list[str]) -> list[Line]:
         if not cleaned:
             blank = True
             continue
-        if is_furniture(cleaned):
+        if is_furniture(raw):
             discarded.append(cleaned)
             blank = True
             continue
@@ -123,13 +124,14 @@ def _read_lines(text: str, discarded: list[str]) -> list[Line]:
 
 
 def _is_plausible_headline(line: Line) -> bool:
+    """Could be a headline line: short, no sentence end, not a comma-bearing line that fills its column."""
     text = line.text
-    return (
-        line.opening is None
-        and width(text) <= _MAX_HEADLINE_WIDTH
-        and not re.search(r"[。；！？!?;]", text)
-        and not _CUT_END.search(text)
-    )
+    if line.opening is not None or line.jump or width(text) > _MAX_HEADLINE_WIDTH:
+        return False
+    if re.search(r"[。；！？!?;]", text) or _CUT_END.search(text):
+        return False
+    fills_column = abs(width(text) - line.column) <= _COLUMN_TOLERANCE
+    return text.startswith("——") or not (fills_column and re.search(r"[，、,]", text))
 
 
 def _walk(lines: list[Line], page: PageVocabulary) -> tuple[list[Draft], list[Cluster]]:
@@ -213,11 +215,10 @@ def _trailing_clusters(lines: list[Line]) -> dict[int, int]:
             start -= 1
         if start > 0 and end > start:
             before = lines[start - 1].text
-            if not (ends_paragraph(before) or _CUT_END.search(before) or lines[start - 1].opening):
+            if not (ends_paragraph(before) or _CUT_END.search(before) or lines[start - 1].opening
+                    or lines[start - 1].jump):
                 continue
-        run = lines[start:end]
-        commas = sum(1 for line in run if "，" in line.text or "," in line.text)
-        if run and commas * 3 <= len(run):
+        if end > start:
             clusters[start] = end
     return clusters
 
