@@ -18,9 +18,11 @@ _SPACE_NEXT_TO_WIDE = re.compile(f"(?<=[{_WIDE}]) | (?=[{_WIDE}])")
 _INVISIBLE = re.compile("[\u200b-\u200d\u2060\ufeff\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 # A paragraph can end with these, optionally followed by closing quotes or brackets.
-_TERMINAL = re.compile(r"[。！？!?…][”’」』）)\]】》\"']*$")
+_TERMINAL = re.compile(r"(?:[。！？!?…]|(?<=[A-Za-z])\.)[”’」』）)\]】》\"']*$")
 SENTENCE_PUNCT = re.compile(r"[，。；：！？、,;:!?]")
-_HEADING_MARGIN = 5.0
+_HEADING_MARGIN = 4.0
+_MIN_FULL_WIDTH = 6.0
+_MIN_FULL_LINES = 3
 _OVER_COLUMN = 2.0
 
 
@@ -60,8 +62,22 @@ def column_width(lines: Sequence[str]) -> float:
 
 
 def local_column_widths(lines: Sequence[str], radius: int = 8) -> list[float]:
-    """Column width around each line, so that articles set in different column widths each get their own."""
-    return [column_width(lines[max(0, i - radius): i + radius + 1]) for i in range(len(lines))]
+    """Column width around each line, so that articles set in different widths each get their own."""
+    return [column_of(lines[max(0, i - radius): i + radius + 1]) for i in range(len(lines))]
+
+
+def column_of(lines: Sequence[str]) -> float:
+    """The column width of a block of lines.
+
+    Lines of running text that run on into the next line fill their column, so their median width is
+    the column (lines without any punctuation are left out: they may be headings); with too few of
+    them, the 80th percentile of all widths stands in.
+    """
+    full = sorted(width(line) for line in lines
+                  if not ends_paragraph(line) and width(line) >= _MIN_FULL_WIDTH and SENTENCE_PUNCT.search(line))
+    if len(full) >= _MIN_FULL_LINES:
+        return full[len(full) // 2]
+    return column_width(lines)
 
 
 def is_heading(line: str, column: float) -> bool:
@@ -77,8 +93,9 @@ def is_heading(line: str, column: float) -> bool:
 
 
 def join_lines(left: str, right: str) -> str:
-    """Join two hard-wrapped pieces: no space unless both sides are Latin letters or digits."""
-    if left and right and left[-1].isascii() and left[-1].isalnum() and right[0].isascii() and right[0].isalnum():
+    """Join two hard-wrapped pieces: no space unless they are Latin words on both sides."""
+    if left and right and right[0].isascii() and right[0].isalnum() and left[-1].isascii() and (
+            left[-1].isalnum() or left[-1] in ",;:)\"'"):
         return f"{left} {right}"
     return left + right
 

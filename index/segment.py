@@ -18,6 +18,7 @@ from .normalize import (
     SENTENCE_PUNCT,
     clean_line,
     clean_phrase,
+    column_of,
     ends_paragraph,
     is_heading,
     join_lines,
@@ -35,7 +36,11 @@ _BLANK_SPLIT_COST = 0.15
 _NEIGHBOUR_BONUS = 0.05
 _MIN_HEADLINE_COVERAGE = 0.25
 _SUBHEAD_RATIO = 0.5
-_FULL_LINE_SLACK = 2.0
+_HEADLINE_RECALL = 0.35
+_COLUMN_CHANGE = 3.0
+_WINDOW = 10
+_FULL_LINE_SLACK = 1.0
+_TAIL_LINES = 17
 _COLUMN_TOLERANCE = 2.5
 
 
@@ -92,7 +97,8 @@ def segment(text: str) -> Segmented:
     columns = local_column_widths([line.text for line in lines])
     for line, column in zip(lines, columns, strict=True):
         line.column = column
-    page = PageVocabulary(["".join(line.text for line in lines[i: i + 10]) for i in range(0, len(lines), 10)])
+    page = PageVocabulary(["".join(line.text for line in lines[i: i + _WINDOW])
+                           for i in range(0, len(lines), _WINDOW)])
     drafts, clusters = _walk(lines, page)
     drafts = [d for d in drafts if d.body or d.byline or d.dateline]
     _assign_headlines(drafts, clusters, discarded)
@@ -116,11 +122,17 @@ def _read_lines(text: str, discarded: list[str]) -> list[Line]:
             discarded.extend(marks)
             raw = cleaned = JUMP_MARK.sub("", cleaned)
             if not cleaned:
+                if lines:
+                    lines[-1].jump = lines[-1].jump or _jumps_forward(marks)
                 continue
-        lines.append(Line(number, raw, cleaned, blank, jump=any(not m[1:].startswith(("上接", "接", "续"))
-                                                                for m in marks)))
+        lines.append(Line(number, raw, cleaned, blank, jump=_jumps_forward(marks)))
         blank = False
     return lines
+
+
+def _jumps_forward(marks: list[str]) -> bool:
+    """`（下转第2版）` says the article goes on elsewhere; `（上接第1版）` says it came from elsewhere."""
+    return any(not mark[1:].startswith(("上接", "接", "续")) for mark in marks)
 
 
 def _is_plausible_headline(line: Line) -> bool:
@@ -158,8 +170,10 @@ def _walk(lines: list[Line], page: PageVocabulary) -> tuple[list[Draft], list[Cl
             continue
         heading_end = _heading_run_end(lines, i, current)
         if heading_end > i:
-            run, after = lines[i:heading_end], lines[heading_end:_next_boundary(lines, heading_end, in_cluster)]
-            if current is None or not current.body or not _same_topic(page, current, drafts, run, after):
+            run = lines[i:heading_end]
+            after_end = _next_boundary(lines, heading_end, in_cluster)
+            if current is None or not current.body or not _same_topic(page, lines, current, (i, heading_end),
+                                                                      after_end):
                 current = Draft()
                 drafts.append(current)
                 clusters.append(Cluster(run, len(drafts) - 2 if len(drafts) > 1 else None, len(drafts) - 1,
@@ -246,23 +260,25 @@ def _next_boundary(lines: list[Line], start: int, in_cluster: dict[int, int]) ->
     return end
 
 
-def _same_topic(page: PageVocabulary, current: Draft, drafts: list[Draft], run: list[Line],
-                after: list[Line]) -> bool:
+def _same_topic(page: PageVocabulary, lines: list[Line], current: Draft, run: tuple[int, int],
+                after_end: int) -> bool:
     """Whether a heading run is a subhead of the current article rather than the headline of a new one.
 
-    A subhead shares its words with the text before it about as much as with the text after it; a new
-    article's headline shares them with what follows. Without shared words, the text after the run
-    decides: it continues the current article if that article covers it better than any other.
+    A news headline restates the text under it, so most of its words recur there and fewer before it;
+    a subhead is a catchphrase. Text set in a different column width after the run is another sign of
+    a new article.
     """
+    after = lines[run[1]:after_end]
     after_text = "".join(line.text for line in after)
     if not SENTENCE_PUNCT.search(after_text):
         return True
-    heading, before_text = "".join(line.text for line in run), current.text()
-    own, following = page.overlap(heading, before_text), page.overlap(heading, after_text)
-    if own or following:
-        return own >= _SUBHEAD_RATIO * following
-    others = [page.overlap(after_text, d.text()) for d in drafts if d is not current and d.body]
-    return page.overlap(after_text, before_text) >= max(others, default=0.0)
+    heading = "".join(line.text for line in lines[run[0]:run[1]])
+    own = page.overlap(heading, current.text())
+    following = page.overlap(heading, after_text)
+    if following >= _HEADLINE_RECALL and own < _SUBHEAD_RATIO * following:
+        return False
+    width_change = abs(current.body[-1].column - after[0].column) if after else 0.0
+    return not (width_change >= _COLUMN_CHANGE and following > own)
 
 
 def _assign_headlines(drafts: list[Draft], clusters: list[Cluster], discarded: list[str]) -> None:
@@ -340,5 +356,6 @@ def looks_truncated(draft: Draft) -> bool:
         return True
     if not draft.body:
         return False
-    last = draft.body[-1]
-    return not ends_paragraph(last.text) or width(last.text) >= last.column - _FULL_LINE_SLACK
+    last = draft.body[-1].text
+    column = column_of([line.text for line in draft.body[-_TAIL_LINES:]])
+    return not ends_paragraph(last) or width(last) >= column - _FULL_LINE_SLACK
