@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -11,11 +10,10 @@ from index.embedders import Embedder
 from index.model import Article
 from index.sentences import sentence_spans
 
-from .language import asks_for_number, bigram_overlap, content_terms, term_overlap
+from .language import anchor_overlap, answer_kinds, bigram_overlap, content_terms, is_chinese, offers_answer, term_overlap
 from .retrieval import ScoredChunk
 from .types import Quote
 
-_DIGIT = re.compile(r"\d|[一二三四五六七八九十百千万亿两]")
 
 
 @dataclass(frozen=True)
@@ -23,11 +21,17 @@ class AnswerSettings:
     """Knobs of sentence selection; the thresholds were chosen on the dev sets (benchmarks/results/)."""
 
     candidate_chunks: int = 6
+    term_weight: float = 0.45
+    bigram_weight: float = 0.25
+    anchor_weight: float = 0.3
+    answer_kind_bonus: float = 0.15
+    rank_penalty: float = 0.02
     embedded_sentences: int = 10
     max_quotes: int = 2
-    second_quote_ratio: float = 0.9
+    second_quote_ratio: float = 0.8
     dense_weight: float = 0.5
     found_threshold: float = 0.45
+    min_coverage: float = 0.55
     cosine_floor: float = 0.75
     cosine_span: float = 0.15
 
@@ -47,7 +51,7 @@ class Candidate:
 def candidate_sentences(question: str, chunks: list[ScoredChunk], settings: AnswerSettings) -> list[Candidate]:
     """Sentences of the top chunks, each scored by term overlap with the question, best first."""
     terms = content_terms(question)
-    wants_number = asks_for_number(question)
+    kinds = answer_kinds(question)
     seen: set[tuple[int, int]] = set()
     found = []
     for rank, chunk in enumerate(chunks[: settings.candidate_chunks]):
@@ -57,16 +61,22 @@ def candidate_sentences(question: str, chunks: list[ScoredChunk], settings: Answ
                 continue
             seen.add(where)
             text = chunk.text[start:end]
-            lexical = 0.6 * term_overlap(terms, text) + 0.4 * bigram_overlap(question, text)
-            if wants_number and _DIGIT.search(text):
-                lexical += 0.1
+            lexical = (settings.term_weight * term_overlap(terms, text)
+                       + settings.bigram_weight * bigram_overlap(question, text)
+                       + settings.anchor_weight * anchor_overlap(question, text))
+            if kinds and offers_answer(kinds, question, text):
+                lexical += settings.answer_kind_bonus
             found.append(Candidate(chunk.article_id, chunk.start + start, chunk.start + end, text, rank, lexical))
     return sorted(found, key=lambda c: (-c.lexical, c.rank, c.start))
 
 
-def score_sentences(candidates: list[Candidate], query_vector: np.ndarray | None, embedder: Embedder | None,
-                    settings: AnswerSettings) -> list[tuple[float, Candidate]]:
-    """Blend term overlap with the embedder's similarity for the most promising sentences."""
+def score_sentences(question: str, candidates: list[Candidate], query_vector: np.ndarray | None,
+                    embedder: Embedder | None, settings: AnswerSettings) -> list[tuple[float, Candidate]]:
+    """Blend term overlap with the embedder's similarity for the most promising sentences.
+
+    A question in another language than the archive's shares no terms with it, so only the
+    multilingual embedder's similarity counts there.
+    """
     shortlist = candidates[: settings.embedded_sentences]
     if not shortlist:
         return []
@@ -75,8 +85,9 @@ def score_sentences(candidates: list[Candidate], query_vector: np.ndarray | None
         vectors = embedder.embed_passages([c.text for c in shortlist])
         cosines = vectors @ query_vector.reshape(-1)
         dense = np.clip((cosines - settings.cosine_floor) / settings.cosine_span, 0.0, 1.0)
+    dense_weight = settings.dense_weight if is_chinese(question) else 1.0
     scored = [
-        ((1 - settings.dense_weight) * c.lexical + settings.dense_weight * float(d) - 0.02 * c.rank, c)
+        ((1 - dense_weight) * c.lexical + dense_weight * float(d) - settings.rank_penalty * c.rank, c)
         for c, d in zip(shortlist, dense, strict=True)
     ]
     return sorted(scored, key=lambda item: (-item[0], item[1].rank, item[1].start))
@@ -97,6 +108,21 @@ def select_quotes(scored: list[tuple[float, Candidate]], articles: dict[int, Art
         if quote is not None:
             quotes.append(quote)
     return quotes
+
+
+def is_supported(question: str, quotes: list[Quote], articles: dict[int, Article], settings: AnswerSettings) -> bool:
+    """Strong enough evidence: a good best sentence, in an article that mentions most of what is asked about.
+
+    A question about something the archive never mentions (火星, 世界杯) still finds its nearest
+    sentence; the share of the question's terms that its article contains gives it away. Questions in
+    another language than the archive's share no terms, so only the sentence score decides there.
+    """
+    if not quotes or quotes[0].score < settings.found_threshold:
+        return False
+    if not is_chinese(question):
+        return True
+    article = articles[quotes[0].article_id]
+    return term_overlap(content_terms(question), f"{article.title or ''}{article.body}") >= settings.min_coverage
 
 
 def verified_quote(article: Article, candidate: Candidate, score: float) -> Quote | None:

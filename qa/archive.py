@@ -13,7 +13,7 @@ from index.library import Filters, Index, IngestReport, Snapshot, Stats
 from index.model import Article
 from index.naming import normalize_page, parse_date
 
-from .answers import AnswerSettings, candidate_sentences, score_sentences, select_quotes
+from .answers import AnswerSettings, candidate_sentences, is_supported, score_sentences, select_quotes
 from .citation import cite
 from .language import is_chinese
 from .retrieval import RetrievalSettings, ScoredChunk, best_per_article, rank_chunks
@@ -64,10 +64,10 @@ class Archive:
             chunks = rank_chunks(snapshot, question, vector, filters, self.retrieval)
             hits = self._hits(snapshot, best_per_article(chunks, _check_k(k)))
             candidates = candidate_sentences(question, chunks, self.answering)
-            scored = score_sentences(candidates, vector, self.index.embedder, self.answering)
+            scored = score_sentences(question, candidates, vector, self.index.embedder, self.answering)
             articles = snapshot.articles(sorted({c.article_id for _, c in scored}))
             quotes = select_quotes(scored, articles, self.answering)
-        found = bool(quotes) and quotes[0].score >= self.answering.found_threshold
+        found = is_supported(question, quotes, articles, self.answering)
         if not found:
             return Answer(False, _no_answer_text(question, hits), [], hits)
         return Answer(True, _answer_text(quotes), quotes, hits)
