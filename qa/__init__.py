@@ -8,7 +8,7 @@
 from index.errors import BaokuError, EmbedderMismatchError, IndexBusyError, InputError, NotFoundError
 from index.model import Article
 
-from .archive import Archive, open  # noqa: A004
+from .archive import Archive, open
 from .citation import cite
 from .types import Answer, Hit, Quote
 

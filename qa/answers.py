@@ -10,10 +10,17 @@ from index.embedders import Embedder
 from index.model import Article
 from index.sentences import sentence_spans
 
-from .language import anchor_overlap, answer_kinds, bigram_overlap, content_terms, is_chinese, offers_answer, term_overlap
+from .language import (
+    anchor_overlap,
+    answer_kinds,
+    bigram_overlap,
+    content_terms,
+    is_chinese,
+    offers_answer,
+    term_overlap,
+)
 from .retrieval import ScoredChunk
 from .types import Quote
-
 
 
 @dataclass(frozen=True)

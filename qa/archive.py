@@ -101,7 +101,7 @@ class Archive:
         ]
 
 
-def open(path: str | Path | None = None, *, embedder: str | None = None, create: bool = True) -> Archive:  # noqa: A001
+def open(path: str | Path | None = None, *, embedder: str | None = None, create: bool = True) -> Archive:
     """Open (or create) the index directory at `path`; None means BAOKU_HOME or the per-user data folder."""
     return Archive(Index.open(path, embedder=embedder, create=create))
 

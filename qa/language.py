@@ -9,7 +9,9 @@ from index.similarity import bigrams
 from index.tokenize import STOPWORDS, tagged, terms
 
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
-_QUESTION_WORD = re.compile(r"什么|多少|哪|谁|几|如何|怎么|怎样|为什么|何|吗$|^(?:what|who|when|where|which|how)$", re.I)
+_QUESTION_WORD = re.compile(
+    r"什么|多少|哪|谁|几|如何|怎么|怎样|为什么|何|吗$|^(?:what|who|when|where|which|how)$", re.I
+)
 _PUNCT = re.compile(r"[\s\W_]+")
 _ANCHOR_CHARS = 8
 _ANCHOR_FULL = 6.0
@@ -17,7 +19,7 @@ _QUESTION_CHARS = re.compile(r"哪|什么|几|多少|谁|怎|何|吗")
 _FOCUS_WEIGHT = 2.0
 _FOCUS_BEFORE = 3
 _FOCUS_AFTER = 2
-_ASKING = frozenset("哪些 哪个 哪里 哪儿 哪种 哪支 哪位 哪家 哪年 哪天 哪几天 哪 一共 共 多 当时 目前".split())
+_ASKING = frozenset(["哪些", "哪个", "哪里", "哪儿", "哪种", "哪支", "哪位", "哪家", "哪年", "哪天", "哪几天", "哪", "一共", "共", "多", "当时", "目前"])
 
 
 class Kind(Enum):
@@ -35,8 +37,8 @@ _KIND_PATTERNS = (
     (Kind.NUMBER, re.compile(r"多少|几|多高|多长|多大|多远|多久|how many|how much|how tall|how long|how far", re.I)),
     (Kind.PERSON, re.compile(r"谁|哪位|什么人|哪些人|\bwho\b|\bwhom\b", re.I)),
     (Kind.PLACE, re.compile(r"哪里|哪儿|什么地方|哪个(?:省|市|县|国家|城市|地方)|\bwhere\b", re.I)),
-    (Kind.DOCUMENT, re.compile(r"什么(?:文件|意见|规定|通知|办法|方案|报告|条例|书)|哪(?:份|部|本)|which (?:document|report)",
-                               re.I)),
+    (Kind.DOCUMENT, re.compile(
+        r"什么(?:文件|意见|规定|通知|办法|方案|报告|条例|书)|哪(?:份|部|本)|which (?:document|report)", re.I)),
 )
 _EVIDENCE = {
     Kind.NUMBER: re.compile(r"\d|[一二三四五六七八九十百千万亿两]+[个项家名人次年月日座所条米元倍%％]"),
