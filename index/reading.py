@@ -40,7 +40,7 @@ def decode_bytes(data: bytes, name: str) -> str:
             text = data.decode(encoding)
         except UnicodeDecodeError:
             continue
-        if _looks_like_text(text):
+        if _looks_like_text(text) and (encoding == "utf-8" or _mostly_common_chinese(text)):
             return text
     raise InputError(f"{name}: not valid UTF-8 or GB18030/GBK text")
 
@@ -53,6 +53,21 @@ def _strict(data: bytes, encoding: str, name: str) -> str:
     if not text.strip():
         raise InputError(f"{name}: file is empty")
     return text
+
+
+def _mostly_common_chinese(text: str) -> bool:
+    """Random high bytes decode as GB18030 too, but mostly to rare characters outside GB2312."""
+    sample = [ch for ch in text[:20000] if not ch.isascii()]
+    common = sum(1 for ch in sample if _in_gb2312(ch))
+    return common >= _MIN_TEXT_SHARE * len(sample)
+
+
+def _in_gb2312(ch: str) -> bool:
+    try:
+        ch.encode("gb2312")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _looks_like_text(text: str) -> bool:

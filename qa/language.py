@@ -19,7 +19,7 @@ _QUESTION_CHARS = re.compile(r"哪|什么|几|多少|谁|怎|何|吗")
 _FOCUS_WEIGHT = 2.0
 _FOCUS_BEFORE = 3
 _FOCUS_AFTER = 2
-_ASKING = frozenset(["哪些", "哪个", "哪里", "哪儿", "哪种", "哪支", "哪位", "哪家", "哪年", "哪天", "哪几天", "哪", "一共", "共", "多", "当时", "目前"])
+_ASKING = frozenset(["一共", "共", "多", "当时", "目前"])
 
 
 class Kind(Enum):
@@ -33,7 +33,8 @@ class Kind(Enum):
 
 
 _KIND_PATTERNS = (
-    (Kind.DATE, re.compile(r"哪年|哪天|哪几天|哪一天|何时|什么时候|几月|几号|哪个月|when|what year|what date", re.I)),
+    (Kind.DATE, re.compile(r"哪年|哪天|哪几天|哪一天|何时|什么时候|几月|几号|哪个月|when|what year|what date",
+                           re.I)),
     (Kind.NUMBER, re.compile(r"多少|几|多高|多长|多大|多远|多久|how many|how much|how tall|how long|how far", re.I)),
     (Kind.PERSON, re.compile(r"谁|哪位|什么人|哪些人|\bwho\b|\bwhom\b", re.I)),
     (Kind.PLACE, re.compile(r"哪里|哪儿|什么地方|哪个(?:省|市|县|国家|城市|地方)|\bwhere\b", re.I)),

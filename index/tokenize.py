@@ -1,0 +1,63 @@
+"""jieba tokenisation for the BM25 full-text index: the same terms for indexed text and for queries."""
+
+from __future__ import annotations
+
+import logging
+import re
+from functools import lru_cache
+
+import jieba
+from jieba import posseg
+
+_WORD = re.compile(r"\w")
+_STOPWORDS = """
+的 了 是 在 和 与 及 或 也 都 就 而 把 被 对 向 从 为 以 之 其 这 那 此 有 个 着 过 吗 呢 吧 啊 呀 么
+什么 哪些 哪个 哪里 如何 怎么 怎样 为什么 多少 几 谁 是否 一个 这个 那个 我们 你们 他们 它们 请问 关于
+the a an of to in on and or is are was were what which who how when where why
+"""
+STOPWORDS = frozenset(_STOPWORDS.split())
+
+
+@lru_cache(maxsize=1)
+def _tokenizer() -> jieba.Tokenizer:
+    """One initialised jieba tokenizer per process, with jieba's chatter turned down."""
+    jieba.setLogLevel(logging.WARNING)
+    tokenizer = jieba.Tokenizer()
+    tokenizer.initialize()
+    return tokenizer
+
+
+def tokenize(text: str) -> list[str]:
+    """jieba's search-mode tokens of `text` (words plus the shorter words inside them), punctuation included."""
+    return list(_tokenizer().cut_for_search(text))
+
+
+def terms(text: str) -> list[str]:
+    """Search terms of `text`: tokens lower-cased, without punctuation, spaces and stopwords."""
+    return [
+        term for term in (token.strip().lower() for token in tokenize(text))
+        if term and _WORD.search(term) and term not in STOPWORDS
+    ]
+
+
+def index_text(text: str) -> str:
+    """The terms of `text` joined by spaces, as stored in the full-text table."""
+    return " ".join(terms(text))
+
+
+def match_query(text: str) -> str | None:
+    """An FTS5 OR query over the distinct terms of `text`, or None when it has no searchable term."""
+    unique = dict.fromkeys(terms(text))
+    if not unique:
+        return None
+    return " OR ".join('"' + term.replace('"', '""') + '"' for term in unique)
+
+
+@lru_cache(maxsize=1)
+def _tagger() -> posseg.POSTokenizer:
+    return posseg.POSTokenizer(_tokenizer())
+
+
+def tagged(text: str) -> list[tuple[str, str]]:
+    """(word, part-of-speech flag) pairs, e.g. ("宋玮", "nr") for a person name."""
+    return [(pair.word, pair.flag) for pair in _tagger().cut(text)]

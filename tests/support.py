@@ -1,0 +1,57 @@
+"""Test helpers: the sample issue, JSONL writing, and a fast fake embedder for logic tests.
+
+The real embedders are covered by test_embedders, test_ingest and test_st_embedder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import time
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+SAMPLE = Path(__file__).parents[1] / "index" / "sample" / "株洲日报_2023-12-23.txt"
+
+
+def write_jsonl(path: Path, records: Iterable[dict]) -> Path:
+    """Write records as a JSONL file (Chinese kept readable) and return its path."""
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+    return path
+
+
+class HashEmbedder:
+    """Hashes character bigrams into a small vector, so texts sharing words land close together."""
+
+    def __init__(self, name: str = "test-hash", dim: int = 32, delay: float = 0.0) -> None:
+        self.name = name
+        self.dim = dim
+        self.delay = delay
+        self.calls: list[int] = []
+
+    def _embed(self, texts: Sequence[str]) -> np.ndarray:
+        self.calls.append(len(texts))
+        if self.delay:
+            time.sleep(self.delay)
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for a, b in itertools.pairwise(text):
+                out[row, hashlib.md5((a + b).encode()).digest()[0] % self.dim] += 1.0
+            out[row] /= max(float(np.linalg.norm(out[row])), 1e-6)
+        return out
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed chunks."""
+        return self._embed(texts)
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed queries (same as passages)."""
+        return self._embed(texts)
+
+    @property
+    def embedded(self) -> int:
+        """How many texts this embedder has embedded."""
+        return sum(self.calls)
