@@ -23,8 +23,12 @@ class Origin:
 
 
 def parse_date(value: str, source: str = "--date") -> str:
-    """Return `value` as an ISO date, accepting 2023-12-23, 2023/12/23, 20231223 and 2023年12月23日."""
-    match = re.fullmatch(r"\s*(\d{4})\s*[-/.年]?\s*(\d{1,2})\s*[-/.月]?\s*(\d{1,2})\s*日?\s*", value)
+    """Return `value` as an ISO date, accepting 2023-12-23, 2023/12/23, 20231223 and 2023年12月23日.
+
+    A time of day after the date (`2023-08-02 07:59`, `2023-08-02T07:59:00`) is ignored.
+    """
+    match = re.fullmatch(r"\s*(\d{4})\s*[-/.年]?\s*(\d{1,2})\s*[-/.月]?\s*(\d{1,2})\s*日?"
+                         r"(?:[\sT]+\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?\s*", value)
     try:
         if not match:
             raise ValueError

@@ -32,6 +32,7 @@ class Report:
     """Aggregate quality and latency figures of one run."""
 
     questions: int
+    invalid_questions: int
     answerable: int
     unanswerable: int
     hit_at_1: float
@@ -71,12 +72,20 @@ def load_questions(path: Path) -> list[Question]:
 
 def evaluate(archive: Archive, questions: list[Question],
              on_result: Callable[[Question, object], None] | None = None) -> Report:
-    """Ask every question; a hit counts when its source id (or article id) equals the expected id."""
+    """Ask every question; a hit counts when its source id (or article id) equals the expected id.
+
+    Questions that cannot be asked (empty, only punctuation) are counted apart and left out of the rates.
+    """
     ranks: list[int | None] = []
     in_quote, found_answerable, refused, latencies = [], [], [], []
+    invalid = 0
     for item in questions:
         started = time.perf_counter()
-        answer = archive.ask(item.question, k=10)
+        try:
+            answer = archive.ask(item.question, k=10)
+        except InputError:
+            invalid += 1
+            continue
         latencies.append((time.perf_counter() - started) * 1000)
         if on_result:
             on_result(item, answer)
@@ -90,7 +99,7 @@ def evaluate(archive: Archive, questions: list[Question],
         quoted = _squash("".join(q.text for q in answer.quotes))
         in_quote.append(any(_squash(a) in quoted for a in item.answers if a))
     return Report(
-        questions=len(questions), answerable=len(ranks), unanswerable=len(refused),
+        questions=len(questions), invalid_questions=invalid, answerable=len(ranks), unanswerable=len(refused),
         hit_at_1=_share([r == 0 for r in ranks]), hit_at_5=_share([r is not None and r < 5 for r in ranks]),
         mrr=round(sum(1 / (r + 1) for r in ranks if r is not None) / len(ranks), 4) if ranks else 0.0,
         answer_in_quote=_share(in_quote), found_when_answerable=_share(found_answerable),
