@@ -102,6 +102,7 @@ def main() -> None:
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         **latency,
         "machine": {"platform": platform.platform(), "processor": platform.machine(), "cpus": os.cpu_count(),
+                    "load_average_1min_at_end": round(os.getloadavg()[0], 2),
                     "python": platform.python_version(), "numpy": np.__version__, "faiss": faiss.__version__},
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -11,6 +11,7 @@ Example::
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import threading
 import time
@@ -43,13 +44,15 @@ from .records import (
     RepairReport,
     Stats,
 )
-from .snapshot import Snapshot
+from .snapshot import Allowed, Snapshot
 from .units import PreparedArticle, PreparedChunk, Unit, heading, prepare_article, prepare_chunks, split_units
 
 __all__ = ["ChunkRecord", "Filters", "Index", "IngestReport", "IssueInfo", "Snapshot", "Stats"]
 
 FORMAT_VERSION = 1
+_log = logging.getLogger(__name__)
 ProgressCallback = Callable[[str, int, int], None]
+_ALLOWED_CACHE = 32
 _Plan = tuple[Unit, store.StoredIssue | None, list[PreparedArticle]]
 
 
@@ -86,6 +89,7 @@ class Index:
         self._embedder_lock = threading.Lock()
         self._cache: _Loaded | None = None
         self._cache_lock = threading.Lock()
+        self._allowed: dict[tuple[int, Filters], Allowed] = {}
 
     @classmethod
     def open(cls, path: str | Path | None = None, *, embedder: str | Embedder | None = None,
@@ -169,6 +173,8 @@ class Index:
             for given in paths:
                 try:
                     files = iter_input_files([given])
+                    if not files:
+                        raise InputError(f"{given}: no issue text or JSONL files in this folder")
                 except InputError as exc:
                     failed.append(IssueOutcome(str(given), str(given), "failed", error=str(exc)))
                     continue
@@ -261,10 +267,7 @@ class Index:
                                               "chunk_chars": chunk_chars, "overlap_sentences": overlap})
                 session.generation = store.bump_generation(self._conn)
             checkpoint("after-sqlite-commit")
-            self._meta = store.read_meta(self._conn)
-            if target:
-                with self._embedder_lock:
-                    self._embedder = target
+            self._refresh_meta(self._conn, target)
             session.vectors = self._vectors_from_sqlite(self._conn)
             session.dirty = True
             store.reclaim_space(self._conn)
@@ -297,12 +300,15 @@ class Index:
     def snapshot(self) -> Iterator[Snapshot]:
         """A consistent read view: one SQLite read transaction plus the FAISS index of its generation."""
         with self._reading() as conn:
+            self._refresh_meta(conn)
             generation = store.generation(conn)
-            yield Snapshot(conn, generation, self.dim, lambda: self._vectors(conn, generation).index)
+            yield Snapshot(conn, generation, self.dim, lambda: self._vectors(conn, generation).index,
+                           lambda filters: self._allowed_ids(conn, generation, filters))
 
     def stats(self) -> Stats:
         """Counts, date range, embedder, size on disk, and whether SQLite, FTS and FAISS agree."""
         with self._reading() as conn:
+            self._refresh_meta(conn)
             generation = store.generation(conn)
             counts = store.counts(conn)
             loaded = self._vectors(conn, generation)
@@ -352,6 +358,7 @@ class Index:
     def _writing(self) -> Iterator[_Session]:
         """Hold the writer lock; afterwards save the FAISS file and manifest for what was committed."""
         with write_lock(self.path):
+            self._refresh_meta(self._conn)
             generation = store.generation(self._conn)
             loaded = self._vectors(self._conn, generation)
             session = _Session(faiss.clone_index(loaded.index), generation, dirty=bool(loaded.problems),
@@ -442,6 +449,8 @@ class Index:
         matrix = np.frombuffer(b"".join(found[h] for h in hashes), dtype="<f4").reshape(-1, self.dim)
         vectors.add(session.vectors, np.asarray(added, dtype=np.int64), matrix)
         session.dirty = True
+        _log.info("%s %s: %d articles, %d chunks (%d embedded)", "replaced" if stored else "added", unit.key,
+                  len(prepared), len(hashes), embedded)
         return IssueOutcome(unit.key, unit.source_path, "replaced" if stored else "added",
                             len(prepared), len(hashes), embedded)
 
@@ -486,8 +495,35 @@ class Index:
             if (added or removed) and from_generation == generation:
                 problems.append(f"{vectors.file_for(self.path, generation).name} disagreed with SQLite"
                                 f" ({added} vectors missing, {removed} extra)")
+            for problem in problems:
+                _log.warning("%s: %s", self.path, problem)
             self._cache = _Loaded(generation, index, tuple(problems))
             return self._cache
+
+    def _refresh_meta(self, conn: sqlite3.Connection, embedder: Embedder | None = None) -> None:
+        """Re-read the metadata; if another process rebuilt the index with another embedder, switch to it."""
+        meta = store.read_meta(conn)
+        with self._embedder_lock:
+            if embedder is not None:
+                self._embedder = embedder
+            elif self._embedder is not None and self._embedder.name != meta["embedder"]:
+                self._embedder = None
+            self._meta = meta
+
+    def _allowed_ids(self, conn: sqlite3.Connection, generation: int, filters: Filters) -> Allowed:
+        """Chunk ids passing `filters` at `generation`, cached: the UI repeats the same filters."""
+        key = (generation, filters)
+        with self._cache_lock:
+            found = self._allowed.get(key)
+        if found is None:
+            ids = store.filtered_chunk_ids(conn, filters)
+            total = store.chunk_count(conn)
+            found = Allowed(None if len(ids) == total else ids, len(ids) / total if total else 1.0)
+            with self._cache_lock:
+                if len(self._allowed) >= _ALLOWED_CACHE:
+                    del self._allowed[next(iter(self._allowed))]
+                self._allowed[key] = found
+        return found
 
     def _vectors_from_sqlite(self, conn: sqlite3.Connection) -> faiss.IndexIDMap2:
         index = vectors.empty(int(store.read_meta(conn)["dim"]))

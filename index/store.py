@@ -335,6 +335,11 @@ def chunk_ids(conn: sqlite3.Connection) -> np.ndarray:
     return np.fromiter((row[0] for row in conn.execute("SELECT id FROM chunks ORDER BY id")), dtype=np.int64)
 
 
+def chunk_count(conn: sqlite3.Connection) -> int:
+    """How many chunks the index holds."""
+    return int(conn.execute("SELECT count(*) FROM chunks").fetchone()[0])
+
+
 def chunk_vectors(conn: sqlite3.Connection, ids: Sequence[int], dim: int) -> np.ndarray:
     """The stored vectors of the given chunk ids, in that order, as an (n, dim) float32 matrix."""
     out = np.empty((len(ids), dim), dtype=np.float32)

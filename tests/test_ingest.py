@@ -153,12 +153,13 @@ def test_jsonl_issues_are_grouped_and_bad_files_reported(tmp_path: Path) -> None
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"text": "好"}\nnot json\n', encoding="utf-8")
     with Index.open(tmp_path / "ix") as index:
-        report = index.ingest([good, bad, tmp_path / "missing.txt"])
+        (tmp_path / "empty").mkdir()
+        report = index.ingest([good, bad, tmp_path / "missing.txt", tmp_path / "empty"])
         assert [(o.key, o.status) for o in report.outcomes if o.status != "failed"] == [
             ("株洲日报/2024-01-02", "added"), ("株洲日报/2024-01-03", "added"), ("file:export.jsonl", "added")]
         errors = [o.error for o in report.outcomes if o.status == "failed"]
-        assert len(errors) == 2 and not report.ok
-        assert "bad.jsonl:2: invalid JSON" in errors[0] and "no such file" in errors[1]
+        assert len(errors) == 3 and not report.ok
+        assert "bad.jsonl:2: invalid JSON" in errors[0] and "no such file" in errors[1] and "no issue" in errors[2]
         assert index.stats().articles == 3
         copy = shutil.copy(good, tmp_path / "copy.jsonl")
         again = index.ingest([copy])

@@ -120,6 +120,10 @@ def test_searches_with_filters(tmp_path: Path) -> None:
         with pytest.raises(InputError, match="k must"):
             snap.bm25("公园", 0)
         assert snap.article_chunks(1)[0].text.startswith("高新大厦")
+        for filters in (Filters(paper="株洲日报"), Filters(page="1"), Filters(date_from="2024"), Filters(paper="无")):
+            for question in ("大厦 公园 陶瓷", "湘江公园"):  # same as joining every match to its article
+                expected = store.bm25(snap._conn, match_query(question), 2, filters)
+                assert snap.bm25(question, 2, filters) == expected
         assert set(snap.sample_titles(5)) == {"武广地标转型记", "瓷博会", "湘江公园"}
 
 
@@ -186,7 +190,8 @@ def test_repair_rebuilds_a_damaged_full_text_table(tmp_path: Path) -> None:
 
 
 def test_rebuild_with_another_embedder_reembeds_everything(tmp_path: Path) -> None:
-    with fake_index(tmp_path / "ix") as index:
+    reader = fake_index(tmp_path / "ix")
+    with Index.open(tmp_path / "ix") as index:
         with index.snapshot() as snap:
             old_ids = set(store.chunk_ids(snap._conn).tolist())
         other = HashEmbedder(name="other-hash", dim=16)
@@ -200,6 +205,10 @@ def test_rebuild_with_another_embedder_reembeds_everything(tmp_path: Path) -> No
             (hits,) = snap.dense(other.embed_queries(["瓷博会"]), 1)
             assert snap.chunks([hits[0][0]])[hits[0][0]].text.startswith("醴陵")
         assert json.loads((index.path / MANIFEST_NAME).read_text())["embedder"] == "other-hash"
+    with reader.snapshot() as snap:  # a reader opened before the rebuild follows the new embedder
+        assert reader.dim == 16 and reader.settings.embedder == "other-hash"
+        assert len(snap.dense(other.embed_queries(["瓷博会"]), 5)[0]) == 3
+    reader.close()
     with pytest.raises(EmbedderMismatchError):
         Index.open(tmp_path / "ix", embedder=HashEmbedder())
 
