@@ -8,8 +8,13 @@ from functools import lru_cache
 
 import jieba
 from jieba import posseg
+from pypinyin import lazy_pinyin
 
 _WORD = re.compile(r"\w")
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
+_CAPITALISED = re.compile(r"\b[A-Z][a-z]+\b")
+_NAME_FLAGS = frozenset({"nr", "ns", "nrfg", "nrt"})
+_KEY_PREFIX = "py"
 _STOPWORDS = """
 的 了 是 在 和 与 及 或 也 都 就 而 把 被 对 向 从 为 以 之 其 这 那 此 有 个 着 过 吗 呢 吧 啊 呀 么
 什么 哪些 哪个 哪里 如何 怎么 怎样 为什么 多少 几 谁 是否 一个 这个 那个 我们 你们 他们 它们 请问 关于
@@ -41,16 +46,31 @@ def terms(text: str) -> list[str]:
 
 
 def index_text(text: str) -> str:
-    """The terms of `text` joined by spaces, as stored in the full-text table."""
-    return " ".join(terms(text))
+    """The terms of `text` and the romanised keys of its names, joined by spaces, as stored for full-text search."""
+    return " ".join([*terms(text), *name_keys(text)])
 
 
 def match_query(text: str) -> str | None:
     """An FTS5 OR query over the distinct terms of `text`, or None when it has no searchable term."""
-    unique = dict.fromkeys(terms(text))
+    unique = dict.fromkeys([*terms(text), *name_keys(text)])
     if not unique:
         return None
     return " OR ".join('"' + term.replace('"', '""') + '"' for term in unique)
+
+
+def name_keys(text: str) -> list[str]:
+    """Keys that let a name written in pinyin find the same name in Chinese characters.
+
+    Person and place names in Chinese text become toneless pinyin (陈恢清 -> "chenhuiqing"); in Latin
+    text, capitalised words and runs of two or three of them become the same kind of key
+    ("Chen Huiqing" -> "chenhuiqing"). An English question can then reach a Chinese article by name.
+    """
+    if _HAN.search(text):
+        names = {word for word, flag in tagged(text) if flag in _NAME_FLAGS and len(word) > 1}
+        return sorted(_KEY_PREFIX + "".join(lazy_pinyin(name)) for name in names)
+    words = _CAPITALISED.findall(text)
+    runs = {"".join(words[i:i + n]).lower() for n in (1, 2, 3) for i in range(len(words) - n + 1)}
+    return sorted(_KEY_PREFIX + run for run in runs)
 
 
 @lru_cache(maxsize=1)

@@ -31,12 +31,12 @@ class AnswerSettings:
     term_weight: float = 0.45
     bigram_weight: float = 0.25
     anchor_weight: float = 0.3
-    answer_kind_bonus: float = 0.15
+    answer_kind_bonus: float = 0.3
     rank_penalty: float = 0.02
     embedded_sentences: int = 10
-    max_quotes: int = 2
-    second_quote_ratio: float = 0.8
-    dense_weight: float = 0.5
+    max_quotes: int = 3
+    second_quote_ratio: float = 0.7
+    dense_weight: float = 0.6
     found_threshold: float = 0.45
     min_coverage: float = 0.55
     cosine_floor: float = 0.75

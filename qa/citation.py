@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from .types import Hit, Quote
+from .types import Excerpt
 
 
-def cite(item: Hit | Quote) -> str:
+def cite(item: Excerpt) -> str:
     """Format paper, date, page and headline the way Chinese newspapers are cited."""
     parts = []
     if item.paper:

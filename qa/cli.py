@@ -2,39 +2,20 @@
 
 from __future__ import annotations
 
-import json
-import sys
 import tempfile
 from collections.abc import Callable
-from functools import wraps
 from pathlib import Path
 from typing import Any
 
 import click
 
-from index.errors import BaokuError
 from index.parsing import parse_path
 
 from . import archive as archive_module
 from .citation import cite
-from .evaluation import evaluate, load_questions, report_json
+from .cli_common import INDEX_OPTION, JSON_OPTION, echo_json, reports_errors
+from .evaluation import evaluate, load_questions
 from .retrieval import RetrievalSettings
-
-INDEX_OPTION = click.option("--index", "index_dir", type=click.Path(path_type=Path), default=None,
-                            help="Index directory (default: $BAOKU_HOME or the per-user data folder).")
-JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
-
-
-def reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn Baoku's own errors into one line on stderr and exit status 1."""
-    @wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return command(*args, **kwargs)
-        except BaokuError as exc:
-            click.echo(f"error: {exc}", err=True)
-            sys.exit(1)
-    return wrapper
 
 
 def filter_options(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -70,7 +51,7 @@ def parse(file: Path, paper: str | None, date: str | None, page: str | None, as_
                  "dateline": a.dateline, "body": a.body, "truncated": a.truncated, "paper": a.paper,
                  "date": a.date, "page": a.page, "lines": list(a.lines) if a.lines else None}
                 for a in issue.articles]
-        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        echo_json(rows)
         return
     for number, article in enumerate(issue.articles, start=1):
         where = f"lines {article.lines[0]}-{article.lines[1]}" if article.lines else ""
@@ -98,7 +79,7 @@ def search(question: str, k: int, paper: str | None, date_from: str | None, date
     hits = archive_module.open(index_dir, create=False).search(
         question, k=k, date_from=date_from, date_to=date_to, paper=paper, page=page)
     if as_json:
-        click.echo(json.dumps([h.to_dict() for h in hits], ensure_ascii=False, indent=2))
+        echo_json([h.to_dict() for h in hits])
         return
     if not hits:
         click.echo("no results")
@@ -120,7 +101,7 @@ def ask(question: str, k: int, paper: str | None, date_from: str | None, date_to
     answer = archive_module.open(index_dir, create=False).ask(
         question, k=k, date_from=date_from, date_to=date_to, paper=paper, page=page)
     if as_json:
-        click.echo(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
+        echo_json(answer.to_dict())
         return
     if not answer.found:
         click.echo(answer.text)
@@ -151,7 +132,7 @@ def eval_command(questions: Path, passages: Path | None, mode: str, index_dir: P
         archive.retrieval = RetrievalSettings(mode=mode)
         report = evaluate(archive, items)
     if as_json:
-        click.echo(report_json(report))
+        echo_json(report.to_dict())
         return
     for key, value in report.to_dict().items():
         click.echo(f"{key:>28}: {value}")

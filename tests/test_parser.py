@@ -140,3 +140,10 @@ def test_parse_json_output_has_the_documented_keys() -> None:
     raw = SAMPLE.read_text(encoding="utf-8").splitlines()
     assert re.sub(r"\s", "", raw[first - 1]).startswith("株洲日报全媒体记者/廖喜张")
     assert "汇聚地" in raw[last - 1] or "汇聚地" in raw[last - 2]
+
+
+def test_names_get_pinyin_keys_so_english_questions_find_them() -> None:
+    from index.tokenize import match_query, name_keys
+
+    assert "pychenhuiqing" in name_keys("市委副书记、市长陈恢清会见来株调研的客人。")
+    assert "pychenhuiqing" in (match_query("Who met Chen Huiqing?") or "")
