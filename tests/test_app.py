@@ -80,7 +80,8 @@ def test_ask_quotes_the_answer_with_its_citation(client: Client, app_server: Ser
     body = app_server.archive.article(quote["article_id"]).body
     assert body[quote["start"]:quote["end"]] == quote["text"]
     source = result["sources"][0]
-    assert source["label"].startswith("[1] 《株洲日报》") and [quote["start"], quote["end"]] in source["spans"]
+    assert source["label"].startswith("[1]") and "《株洲日报》2023年12月23日" in source["label"]
+    assert [quote["start"], quote["end"]] in source["spans"]
 
 
 def test_article_endpoint_marks_the_quoted_sentences(client: Client) -> None:
