@@ -33,7 +33,7 @@ class AnswerSettings:
     anchor_weight: float = 0.3
     answer_kind_bonus: float = 0.3
     rank_penalty: float = 0.02
-    embedded_sentences: int = 10
+    embedded_sentences: int = 5
     max_quotes: int = 3
     second_quote_ratio: float = 0.7
     dense_weight: float = 0.6
