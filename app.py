@@ -17,8 +17,8 @@ from typing import Any
 
 import gradio as gr
 
-import qa
 import index
+import qa
 from index.naming import origin_from_path, parse_date
 from qa import render
 
@@ -28,6 +28,7 @@ SAMPLE_DIR = Path(index.__file__).parent / "sample"
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 UPLOAD_TYPES = [".txt", ".text", ".jsonl", ".ndjson", ".gz"]
 ENV_PASSWORD = "BAOKU_UPLOAD_PASSWORD"
+ENV_ALLOWED_PATHS = "GRADIO_ALLOWED_PATHS"
 EXAMPLE_COUNT = 4
 CSS = """
 .baoku-article {max-width: 46em; line-height: 1.9; font-family: "Noto Serif CJK SC", "Source Han Serif SC", serif;}
@@ -257,9 +258,18 @@ def launch(demo: gr.Blocks, archive: qa.Archive, host: str = "127.0.0.1", port: 
            block: bool = True) -> None:
     """Serve `demo`; no file outside Gradio's own upload cache is served, and uploads are size-limited."""
     demo.queue(default_concurrency_limit=2)
-    demo.launch(server_name=host, server_port=port, prevent_thread_lock=not block, allowed_paths=[],
-                blocked_paths=[str(archive.path.resolve())], max_file_size=MAX_UPLOAD_BYTES, ssr_mode=False,
-                show_error=False, quiet=not block, css=CSS, theme=gr.themes.Soft(), footer_links=["api"])
+    # Gradio takes GRADIO_ALLOWED_PATHS from the environment whenever allowed_paths is empty, so it is hidden
+    # while the server starts: no setting may make this app serve other files.
+    allowed = os.environ.pop(ENV_ALLOWED_PATHS, None)
+    if allowed is not None:
+        log.warning("ignoring %s=%s: the app serves no files outside its own", ENV_ALLOWED_PATHS, allowed)
+    try:
+        demo.launch(server_name=host, server_port=port, prevent_thread_lock=not block, allowed_paths=[],
+                    blocked_paths=[str(archive.path.resolve())], max_file_size=MAX_UPLOAD_BYTES, ssr_mode=False,
+                    show_error=False, quiet=not block, css=CSS, theme=gr.themes.Soft(), footer_links=["api"])
+    finally:
+        if allowed is not None:
+            os.environ[ENV_ALLOWED_PATHS] = allowed
 
 
 def serve(index_dir: str | Path | None = None, host: str = "127.0.0.1", port: int = 7860) -> None:

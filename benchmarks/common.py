@@ -13,6 +13,7 @@ import argparse
 import datetime as dt
 import gzip
 import json
+import math
 import re
 import shutil
 import sqlite3
@@ -66,9 +67,9 @@ def write_jsonl(path: Path, records: Iterable[dict[str, Any]]) -> Path:
 def news_subset(count: int, source: Path = NEWS_CORPUS, directory: Path = WORK) -> Path:
     """The first `count` articles of the news corpus as a JSONL file the product accepts (written once).
 
-    The corpus dates come in many shapes ('2023-08-08 21:57', '来源：央视网 | 2023年08月02日 11:10:08');
-    `baoku ingest` takes only a bare date, and one bad line fails the whole file, so dates are reduced to
-    YYYY-MM-DD here, or dropped where no full date is given.
+    The corpus dates come in many shapes ('来源：央视网 | 2023年08月02日 11:10:08', '7-24 20:27') that
+    `baoku ingest` refuses, and one bad line fails the whole file, so dates are reduced to YYYY-MM-DD here,
+    or dropped where no full date is given.
     """
     path = directory / f"news_first{count}_dated.jsonl"
     if not path.exists():
@@ -404,9 +405,20 @@ def write_results(name: str, data: dict[str, Any], markdown: str, directory: Pat
     """Write `<name>.json` and `<name>.md` and return their paths."""
     directory.mkdir(parents=True, exist_ok=True)
     json_path, md_path = directory / f"{name}.json", directory / f"{name}.md"
-    json_path.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    json_path.write_text(json.dumps(_finite(data), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     md_path.write_text(markdown.rstrip() + "\n", encoding="utf-8")
     return [json_path, md_path]
+
+
+def _finite(value: Any) -> Any:
+    """`value` with infinite and NaN floats written as strings ("-inf"), so that the JSON stays standard."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
 
 
 def main(argv: Sequence[str] | None = None) -> None:

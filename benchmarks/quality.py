@@ -15,7 +15,9 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import re
+import shutil
 import sys
 import time
 from collections import defaultdict
@@ -27,6 +29,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from common import (
+    COMPLETE,
     RESULTS,
     WORK,
     Workspace,
@@ -41,9 +44,11 @@ from common import (
     write_results,
 )
 
-from index.errors import NotFoundError
-from qa.answers import AnswerSettings
-from qa.archive import Archive
+from index.errors import InputError, NotFoundError
+from index.model import Article
+from index.sentences import sentence_spans
+from qa.answers import AnswerSettings, is_supported
+from qa.archive import Archive, clean_question
 from qa.evaluation import Question, Report, evaluate, load_questions
 from qa.language import answer_kinds
 from qa.retrieval import RetrievalSettings
@@ -116,6 +121,20 @@ def retrieval_only(archive: Archive, questions: list[Question]) -> dict[str, flo
             "mrr": round(sum(1 / (r + 1) for r in ranks if r is not None) / n, 4)}
 
 
+def askable(path: Path, limit: int | None) -> tuple[list[Question], list[str]]:
+    """The questions of a file that the product accepts (`qa.archive.clean_question`), spread to `limit`,
+    and the ids of those it refuses (the CMRC trial set has two empty questions)."""
+    kept, dropped = [], []
+    for item in load_questions(path):
+        try:
+            clean_question(item.question)
+        except InputError:
+            dropped.append(item.id)
+            continue
+        kept.append(item)
+    return spread(kept, limit), dropped
+
+
 def spread(items: list[Any], limit: int | None) -> list[Any]:
     """At most `limit` items, evenly spread over the list (deterministic)."""
     if not limit or limit >= len(items):
@@ -132,6 +151,10 @@ def configure(archive: Archive, args: argparse.Namespace, **retrieval: Any) -> A
                                 **retrieval)
     if args.found_threshold is not None:
         archive.answering = replace(archive.answering, found_threshold=args.found_threshold)
+    if args.min_coverage is not None:
+        archive.answering = replace(archive.answering, **_coverage(archive.answering, args.min_coverage))
+    for change in answer_changes(args.answer_set)[1:]:
+        archive.answering = replace(archive.answering, **change)
     return archive
 
 
@@ -163,21 +186,40 @@ def context(space: Workspace) -> dict[str, Any]:
 # ---- seed_dev on the sample issue ----------------------------------------------------------------------
 
 
+def all_articles(archive: Archive) -> list[Article]:
+    """Every stored article, by walking the ids (the public API has no listing)."""
+    total, found, article_id = archive.stats().articles, [], 0
+    while len(found) < total and article_id < total * 100 + 100:
+        article_id += 1
+        try:
+            found.append(archive.article(article_id))
+        except NotFoundError:
+            continue
+    return found
+
+
 def gold_to_article_ids(archive: Archive, gold: Path) -> dict[str, int]:
     """Gold article letters -> index article ids, matching titles with whitespace ignored."""
     titles = {squash(a["title"]): a["id"] for a in json.loads(gold.read_text(encoding="utf-8"))["articles"]}
-    total, found, mapping, article_id = archive.stats().articles, 0, {}, 0
-    while found < total and article_id < total * 100 + 100:
-        article_id += 1
-        try:
-            article = archive.article(article_id)
-        except NotFoundError:
+    return {titles[squash(a.title or "")]: a.id for a in all_articles(archive) if squash(a.title or "") in titles}
+
+
+def answer_ceiling(archive: Archive, questions: list[Question]) -> dict[str, float]:
+    """Share of questions whose answer lies inside one sentence, or two adjacent sentences, of its passage:
+    the best answer-in-quote that one (or two neighbouring) quoted sentences can reach."""
+    bodies = {a.source_id: a.body for a in all_articles(archive) if a.source_id}
+    one = two = 0
+    for item in questions:
+        body = bodies.get(item.expected or "")
+        if body is None:
             continue
-        found += 1
-        letter = titles.get(squash(article.title or ""))
-        if letter is not None:
-            mapping[letter] = article.id
-    return mapping
+        sentences = [squash(body[s:e]) for s, e in sentence_spans(body)]
+        pairs = [a + b for a, b in zip(sentences, [*sentences[1:], ""], strict=True)]
+        answers = [squash(a) for a in item.answers if a]
+        one += any(a in s for a in answers for s in sentences)
+        two += any(a in s for a in answers for s in pairs)
+    n = max(1, len(questions))
+    return {"one_sentence": round(one / n, 4), "two_adjacent_sentences": round(two / n, 4)}
 
 
 def seed(space: Workspace, args: argparse.Namespace) -> list[Path]:
@@ -212,18 +254,28 @@ def seed(space: Workspace, args: argparse.Namespace) -> list[Path]:
 # ---- dense / BM25 / hybrid side by side ----------------------------------------------------------------
 
 
-def distractor_index(space: Workspace, args: argparse.Namespace) -> tuple[Path, bool]:
-    """The cmrc + distractors index; with --partial, a copy of what an unfinished build has committed."""
+def distractor_index(space: Workspace, partial: bool) -> tuple[Path, bool]:
+    """The cmrc + distractors index; with `partial`, a copy of what an unfinished build has committed so far
+    (made once per process, named after it, so that runs side by side do not share one)."""
     path = index_path(space.distractor_name, space.work)
-    if args.partial and not is_complete(path) and path.exists():
-        return copy_committed(path, space.work / "indexes" / f"{space.distractor_name}.partial"), True
+    if partial and not is_complete(path) and path.exists():
+        copy = space.work / "indexes" / f"{space.distractor_name}.partial-{os.getpid()}"
+        if copy not in _COPIED:
+            copy_committed(path, copy)
+            (copy / COMPLETE).write_text(json.dumps({"inputs": ["partial copy"], "embedded_by_last_run": 0}),
+                                         encoding="utf-8")
+            _COPIED.add(copy)
+        return copy, True
     return space.ensure(space.distractor_name), False
+
+
+_COPIED: set[Path] = set()
 
 
 def question_sets(space: Workspace, args: argparse.Namespace) -> list[tuple[str, Path, bool]]:
     sets = [("cmrc", space.ensure("cmrc"), False)]
     if space.distractors:
-        path, partial = distractor_index(space, args)
+        path, partial = distractor_index(space, args.partial)
         sets.append((space.distractor_name, path, partial))
     return sets
 
@@ -251,12 +303,16 @@ def examples(rows: list[Row], count: int) -> list[list[object]]:
 
 
 def compare(space: Workspace, args: argparse.Namespace) -> list[Path]:
-    questions = spread(load_questions(space.questions), args.limit)
-    results: dict[str, Any] = {"context": context(space), "questions": len(questions), "sets": {}}
+    questions, dropped = askable(space.questions, args.limit)
+    results: dict[str, Any] = {"context": context(space), "questions": len(questions), "left_out": dropped,
+                               "sets": {}}
     table, kinds_md, examples_md = [], [], []
+    ceiling: dict[str, float] = {}
     for name, path, partial in question_sets(space, args):
         archive = space.open(path)
         entry: dict[str, Any] = {"index": index_info(archive), "partial": partial, "modes": {}}
+        if name == "cmrc":
+            ceiling = results["answer_ceiling"] = answer_ceiling(archive, questions)
         for mode in MODES:
             configure(archive, args, mode=mode)
             started = time.monotonic()
@@ -276,10 +332,14 @@ def compare(space: Workspace, args: argparse.Namespace) -> list[Path]:
                     ["id", "question", "expected", "kind", "found", "quoted"], examples(rows, args.examples)), ""]
         results["sets"][name] = entry
     md = ["# Retrieval and answer quality: dense vs BM25 vs hybrid", "",
-          f"{len(questions)} CMRC 2018 trial questions (all answerable). hit@k: the question's passage among the"
+          f"{len(questions)} CMRC 2018 trial questions, all answerable (left out, being empty:"
+          f" {', '.join(dropped) or 'none'}). hit@k: the question's passage among the"
           " first k articles; answer in quote: an answer string inside the quoted sentences; found: the system"
           " answered rather than refused. Embedder: " + results["context"]["embedder"] + ".", "",
           markdown_table(["set", "mode", "hit@1", "hit@5", "MRR", "answer in quote", "found"], table), "",
+          f"Ceiling for answer in quote: the answer lies inside one sentence of its passage for"
+          f" {ceiling.get('one_sentence')} of the questions, inside two adjacent sentences for"
+          f" {ceiling.get('two_adjacent_sentences')}.", "",
           "## Hybrid by question kind (from the question word)", "", *kinds_md,
           "## Answer failures: passage ranked first, answer not quoted", "", *examples_md]
     return write_results(args.prefix + "quality", results, "\n".join(md), space.results)
@@ -289,21 +349,24 @@ def compare(space: Workspace, args: argparse.Namespace) -> list[Path]:
 
 
 def sweep_configs(args: argparse.Namespace) -> list[dict[str, Any]]:
-    base = {"rrf_k": args.rrf_k or 60, "dense_weight": args.dense_weight or 1.0,
-            "bm25_weight": args.bm25_weight or 1.0, "depth": args.depth or 60}
-    if args.grid:
-        return [{**base, "rrf_k": r, "dense_weight": w, "depth": d}
-                for r in args.rrf_k_values for w in args.dense_weight_values for d in args.depth_values]
+    defaults = RetrievalSettings()
+    given = {"rrf_k": args.rrf_k, "dense_weight": args.dense_weight, "bm25_weight": args.bm25_weight,
+             "depth": args.depth}
+    base = {k: getattr(defaults, k) if v is None else v for k, v in given.items()}
     configs = [base]
-    configs += [{**base, "rrf_k": v} for v in args.rrf_k_values]
-    configs += [{**base, "dense_weight": v} for v in args.dense_weight_values]
-    configs += [{**base, "depth": v} for v in args.depth_values]
+    if args.grid:
+        configs += [{**base, "rrf_k": r, "dense_weight": w, "depth": d}
+                    for r in args.rrf_k_values for w in args.dense_weight_values for d in args.depth_values]
+    else:
+        configs += [{**base, "rrf_k": v} for v in args.rrf_k_values]
+        configs += [{**base, "dense_weight": v} for v in args.dense_weight_values]
+        configs += [{**base, "depth": v} for v in args.depth_values]
     unique = {json.dumps(c, sort_keys=True): c for c in configs}
     return list(unique.values())
 
 
 def sweep(space: Workspace, args: argparse.Namespace) -> list[Path]:
-    questions = spread(load_questions(space.questions), args.limit)
+    questions, _ = askable(space.questions, args.limit)
     sets = question_sets(space, args)
     archives = {name: space.open(path) for name, path, _ in sets}
     rows, data = [], []
@@ -345,7 +408,7 @@ def answer_changes(specs: Sequence[str]) -> list[dict[str, Any]]:
 
 
 def answers(space: Workspace, args: argparse.Namespace) -> list[Path]:
-    questions = spread(load_questions(space.questions), args.limit)
+    questions, _ = askable(space.questions, args.limit)
     archive = configure(space.open(space.ensure("cmrc")), args, mode="hybrid")
     base = archive.answering
     rows, runs = [], []
@@ -356,9 +419,12 @@ def answers(space: Workspace, args: argparse.Namespace) -> list[Path]:
         rows.append([json.dumps(change, ensure_ascii=False) if change else "(defaults)", report.hit_at_1,
                      report.answer_in_quote, report.found_when_answerable])
         print(json.dumps(runs[-1], ensure_ascii=False), flush=True)
+    overrides = {k: v for k, v in asdict(base).items() if v != asdict(AnswerSettings())[k]}
     md = ["# Answer settings on cmrc (hybrid)", "",
-          f"{len(questions)} CMRC questions; one AnswerSettings field changed at a time from the defaults"
-          " (plus any command-line overrides; see the JSON).", "",
+          f"{len(questions)} CMRC questions; one AnswerSettings field changed at a time from the product defaults,"
+          f" with these set for every run: {json.dumps(overrides) if overrides else 'nothing'}"
+          " (found_threshold -inf and min_coverage 0 switch refusal off, so that answer in quote measures"
+          " sentence selection alone).", "",
           markdown_table(["change", "hit@1", "answer in quote", "found"], rows)]
     output = {"context": context(space), "questions": len(questions), "base": asdict(base), "runs": runs}
     return write_results(args.prefix + "answers", output, "\n".join(md), space.results)
@@ -367,8 +433,8 @@ def answers(space: Workspace, args: argparse.Namespace) -> list[Path]:
 # ---- the found threshold -------------------------------------------------------------------------------
 
 
-def half_index(space: Workspace, base_name: str, seed_value: int, log: Callable[[str], None] = print
-               ) -> tuple[Path, set[str]]:
+def half_index(space: Workspace, base_name: str, seed_value: int, partial: bool = False,
+               log: Callable[[str], None] = print) -> tuple[Path, set[str]]:
     """`base_name` with only a fixed random half of the passages: the passage file is ingested again with
     half its lines (same file name, so the product replaces that issue and reuses the stored vectors)."""
     passages = read_jsonl(space.passages)
@@ -376,59 +442,121 @@ def half_index(space: Workspace, base_name: str, seed_value: int, log: Callable[
     half_file = space.work / f"half-seed{seed_value}" / space.passages.name
     if not half_file.exists():
         write_jsonl(half_file, [p for p in passages if p["id"] in kept])
-    base = space.ensure(base_name, log)
-    path = index_path(f"{base_name}-half-seed{seed_value}", space.work)
+    if base_name == space.distractor_name and partial:
+        base, _ = distractor_index(space, partial=True)
+        path = index_path(f"{base.name}-half-seed{seed_value}", space.work)
+        shutil.rmtree(path, ignore_errors=True)  # a partial copy changes from run to run
+    else:
+        base = space.ensure(base_name, log)
+        path = index_path(f"{base_name}-half-seed{seed_value}", space.work)
     info = build_index(path, [half_file], base=base, log=log)
     if info["embedded_by_last_run"]:
         log(f"note: {info['embedded_by_last_run']} chunks were embedded again building {path}")
     return path, kept
 
 
-def threshold_table(scores: list[tuple[bool, float | None, bool]], grid: Sequence[float]) -> list[dict[str, float]]:
-    """For each threshold: refusals of unanswerable questions, answers found (and correct) for answerable ones."""
-    answerable = [(s, ok) for answerable, s, ok in scores if answerable]
-    unanswerable = [s for answerable, s, _ in scores if not answerable]
+@dataclass(frozen=True)
+class Evidence:
+    """One question asked with refusal switched off: its top quote score and which coverage levels pass."""
+
+    id: str
+    answerable: bool
+    score: float | None
+    quoted: bool
+    covered: dict[float, bool]
+
+
+def gather_evidence(archive: Archive, items: list[Question], coverages: Sequence[float]) -> list[Evidence]:
+    """Ask with found_threshold -inf (and min_coverage 0), then ask the product's own `is_supported` which
+    coverage levels each top quote passes. `found` = score >= found_threshold and coverage passes."""
+    base = archive.answering
+    archive.answering = replace(base, found_threshold=-math.inf, **_coverage(base, 0.0))
+    evidence: list[Evidence] = []
+
+    def record(item: Question, answer: Any) -> None:
+        row = make_row(item, answer)
+        articles = {q.article_id: archive.article(q.article_id) for q in answer.quotes}
+        covered = {c: bool(answer.quotes) and is_supported(
+            item.question, answer.quotes, articles,
+            replace(base, found_threshold=-math.inf, **_coverage(base, c))) for c in coverages}
+        evidence.append(Evidence(item.id, item.expected is not None, row.top_score, row.in_quote, covered))
+
+    try:
+        evaluate(archive, items, on_result=record)
+    finally:
+        archive.answering = base
+    return evidence
+
+
+def _coverage(settings: AnswerSettings, value: float) -> dict[str, float]:
+    """The min_coverage override, where the product has that setting."""
+    return {"min_coverage": value} if hasattr(settings, "min_coverage") else {}
+
+
+def threshold_table(evidence: list[Evidence], grid: Sequence[float], coverage: float) -> list[dict[str, float]]:
+    """For each threshold at one coverage level: unanswerable refused, answerable found (and quoted)."""
+    answerable = [e for e in evidence if e.answerable]
+    unanswerable = [e for e in evidence if not e.answerable]
+
+    def found(e: Evidence, t: float) -> bool:
+        return e.score is not None and e.score >= t and e.covered[coverage]
+
     table = []
     for t in grid:
-        refused = sum(s is None or s < t for s in unanswerable) / max(1, len(unanswerable))
-        found = sum(s is not None and s >= t for s, _ in answerable) / max(1, len(answerable))
-        correct = sum(s is not None and s >= t and ok for s, ok in answerable) / max(1, len(answerable))
-        table.append({"threshold": round(t, 3), "refused_unanswerable": round(refused, 4),
-                      "found_answerable": round(found, 4), "found_and_quoted": round(correct, 4),
-                      "balanced_accuracy": round((refused + found) / 2, 4)})
+        refused = sum(not found(e, t) for e in unanswerable) / max(1, len(unanswerable))
+        kept = sum(found(e, t) for e in answerable) / max(1, len(answerable))
+        correct = sum(found(e, t) and e.quoted for e in answerable) / max(1, len(answerable))
+        table.append({"min_coverage": coverage, "threshold": round(t, 3), "refused_unanswerable": round(refused, 4),
+                      "found_answerable": round(kept, 4), "found_and_quoted": round(correct, 4),
+                      "balanced_accuracy": round((refused + kept) / 2, 4)})
     return table
 
 
 def threshold(space: Workspace, args: argparse.Namespace) -> list[Path]:
-    questions = spread(load_questions(space.questions), args.limit)
+    questions, _ = askable(space.questions, args.limit)
     bases = ["cmrc"] + ([space.distractor_name] if args.with_distractors and space.distractors else [])
     grid = [i / 100 for i in range(0, 101)]
     output: dict[str, Any] = {"context": context(space), "seed": args.seed, "sets": {}}
-    md = ["# found_threshold: refusing questions whose passage is not indexed", "",
-          f"A random half of the CMRC passages (seed {args.seed}) is indexed; all {len(questions)} questions are"
-          " asked with found_threshold at -inf and the top quote score is recorded. Questions whose passage is"
-          " left out are unanswerable. Balanced accuracy = (refused unanswerable + found answerable) / 2.", ""]
+    md = ["# found_threshold (and min_coverage): refusing questions whose passage is not indexed", "",
+          f"A random half of the CMRC passages (seed {args.seed}) is indexed and all {len(questions)} questions are"
+          " asked with refusal switched off (found_threshold -inf, min_coverage 0); questions whose passage was"
+          " left out are unanswerable. An answer counts as found at (threshold, coverage) when its top quote"
+          " score is at least the threshold and `qa.answers.is_supported` passes at that min_coverage. Balanced"
+          " accuracy = (refused unanswerable + found answerable) / 2.", ""]
     for base_name in bases:
-        path, kept = half_index(space, base_name, args.seed)
+        path, kept = half_index(space, base_name, args.seed, partial=args.partial)
         archive = configure(space.open(path), args, mode="hybrid")
-        archive.answering = replace(archive.answering, found_threshold=-math.inf)
+        default_coverage = getattr(archive.answering, "min_coverage", 0.0)
+        coverages = sorted({*args.coverage_values, default_coverage}) if hasattr(archive.answering,
+                                                                                 "min_coverage") else [0.0]
         items = [replace(q, expected=q.expected if q.expected in kept else None) for q in questions]
-        _, rows = run(archive, items)
-        scores = [(r.expected is not None, r.top_score, r.in_quote) for r in rows]
-        table = threshold_table(scores, grid)
-        best = max(table, key=lambda r: (r["balanced_accuracy"], r["found_answerable"]))
+        evidence = gather_evidence(archive, items, coverages)
+        tables = {c: threshold_table(evidence, grid, c) for c in coverages}
+        best_by_coverage = [max(t, key=lambda r: (r["balanced_accuracy"], r["found_answerable"]))
+                            for t in tables.values()]
+        best = max(best_by_coverage, key=lambda r: (r["balanced_accuracy"], r["found_answerable"]))
+        at_default = tables[default_coverage]
         name = f"{base_name}-half"
-        output["sets"][name] = {"index": index_info(archive), "answerable": sum(s[0] for s in scores),
-                                "unanswerable": sum(not s[0] for s in scores), "best": best, "table": table,
-                                "settings": settings_of(archive),
-                                "scores": [[r.id, r.expected is not None, r.top_score, r.in_quote] for r in rows]}
-        shown = [r for r in table if round(r["threshold"] * 100) % 5 == 0 or r is best]
-        md += [f"## {name} ({index_info(archive)['articles']} articles; {output['sets'][name]['answerable']}"
-               f" answerable, {output['sets'][name]['unanswerable']} unanswerable)", "",
-               f"Best balanced accuracy at threshold {best['threshold']}: refused {best['refused_unanswerable']},"
-               f" found {best['found_answerable']} (found with the answer quoted {best['found_and_quoted']}).", "",
-               markdown_table(["threshold", "refused (unanswerable)", "found (answerable)", "found and quoted",
-                               "balanced accuracy"], [list(r.values()) for r in shown]), ""]
+        info = index_info(archive)
+        answerable = sum(e.answerable for e in evidence)
+        output["sets"][name] = {
+            "index": info, "answerable": answerable, "unanswerable": len(evidence) - answerable,
+            "settings": settings_of(archive), "best": best, "best_by_coverage": best_by_coverage,
+            "tables": {str(c): t for c, t in tables.items()},
+            "evidence": [[e.id, e.answerable, e.score, e.quoted, {str(c): v for c, v in e.covered.items()}]
+                         for e in evidence]}
+        columns = ["min_coverage", "threshold", "refused (unanswerable)", "found (answerable)", "found and quoted",
+                   "balanced accuracy"]
+        shown = [r for r in at_default if round(r["threshold"] * 100) % 5 == 0]
+        md += [f"## {name} ({info['articles']} articles; {answerable} answerable,"
+               f" {len(evidence) - answerable} unanswerable)", "",
+               f"Best overall: threshold {best['threshold']} with min_coverage {best['min_coverage']}: refused"
+               f" {best['refused_unanswerable']}, found {best['found_answerable']} (found with the answer quoted"
+               f" {best['found_and_quoted']}), balanced accuracy {best['balanced_accuracy']}.", "",
+               "Best threshold for each min_coverage:", "",
+               markdown_table(columns, [list(r.values()) for r in best_by_coverage]), "",
+               f"All thresholds at the product's min_coverage ({default_coverage}):", "",
+               markdown_table(columns, [list(r.values()) for r in shown]), ""]
     return write_results(args.prefix + "threshold", output, "\n".join(md), space.results)
 
 
@@ -455,14 +583,18 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--seed-questions", type=Path, default=Workspace.seed_questions)
     p.add_argument("--gold", type=Path, default=Workspace.gold)
     for name, kind in (("depth", int), ("rrf-k", int), ("dense-weight", float), ("bm25-weight", float),
-                       ("found-threshold", float)):
+                       ("found-threshold", float), ("min-coverage", float)):
         p.add_argument(f"--{name}", type=kind, default=None, help="override the product default")
     p.add_argument("--rrf-k-values", type=int, nargs="+", default=[1, 5, 10, 20, 30, 60, 100, 200])
     p.add_argument("--dense-weight-values", type=float, nargs="+", default=[0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 4.0])
     p.add_argument("--depth-values", type=int, nargs="+", default=[5, 10, 20, 40, 60, 100, 200])
     p.add_argument("--grid", action="store_true", help="sweep the full product of the value lists")
+    p.add_argument("--coverage-values", type=float, nargs="+", default=[0.0, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8],
+                   help="threshold: min_coverage levels to try")
     p.add_argument("--seed", type=int, default=0, help="random seed of the half split (threshold)")
     p.add_argument("--with-distractors", action="store_true", help="threshold: also on the half + distractors")
+    p.add_argument("--answer-set", nargs="*", default=[], metavar="FIELD=VALUE",
+                   help="override AnswerSettings fields for every run, e.g. dense_weight=0")
     p.add_argument("--answer-values", nargs="*", default=["dense_weight=0,0.25,0.75", "embedded_sentences=3,5"],
                    help="answers: AnswerSettings changes to try, as FIELD=V1,V2")
     p.add_argument("--examples", type=int, default=10, help="failure examples per set")

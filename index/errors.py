@@ -17,6 +17,10 @@ class EmbedderMismatchError(BaokuError):
     """The index was built with a different embedder than the one requested."""
 
 
+class StorageError(BaokuError):
+    """Index files cannot be written (disk full, read-only or failing); what was committed before is kept."""
+
+
 class IndexCorruptError(BaokuError):
     """Index files disagree or cannot be read; `baoku repair` or `baoku rebuild` fixes them."""
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import gzip
 import json
+import zlib
 from pathlib import Path
 
 from .errors import InputError
 from .model import ParsedArticle
-from .naming import normalize_page, parse_date
+from .naming import check_text, normalize_page, parse_date
 from .normalize import normalize_text
 from .reading import DEFAULT_MAX_BYTES, decode_bytes
 
@@ -36,6 +37,10 @@ def json_line(line: str, path: Path, number: int) -> dict:
         record = json.loads(line)
     except json.JSONDecodeError as exc:
         raise InputError(f"{path}:{number}: invalid JSON ({exc.msg})") from None
+    except ValueError:  # Python refuses to convert integers of more than 4,300 digits
+        raise InputError(f"{path}:{number}: invalid JSON (a number with thousands of digits)") from None
+    except RecursionError:
+        raise InputError(f"{path}:{number}: invalid JSON (nested too deeply)") from None
     if not isinstance(record, dict):
         raise InputError(f"{path}:{number}: expected a JSON object, got {type(record).__name__}")
     return record
@@ -51,7 +56,7 @@ def _read_bytes(path: Path, max_bytes: int) -> bytes:
                 data = handle.read(max_bytes * 8 + 1)
             if len(data) > max_bytes * 8:
                 raise InputError(f"{path}: decompressed size is over the {max_bytes * 8:,}-byte limit")
-    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+    except (OSError, EOFError, gzip.BadGzipFile, zlib.error) as exc:
         raise InputError(f"{path}: cannot read file ({exc})") from None
     return data
 
@@ -59,17 +64,20 @@ def _read_bytes(path: Path, max_bytes: int) -> bytes:
 def _article(record: dict, path: Path, number: int, defaults: dict[str, str | None]) -> ParsedArticle:
     where = f"{path}:{number}"
     text = record.get("text")
-    if not isinstance(text, str) or not text.strip():
+    body = normalize_text(check_text(text, f"{where}: field \"text\"")) if isinstance(text, str) else ""
+    if not body:  # also when only spaces, control or invisible characters were left out
         raise InputError(f"{where}: missing or empty \"text\" field")
     for key in _TEXT_FIELDS:
         value = record.get(key)
         if value is not None and not isinstance(value, str | int):
             raise InputError(f"{where}: field \"{key}\" must be a string")
+        if isinstance(value, str):
+            check_text(value, f"{where}: field \"{key}\"")
     date = record.get("date") or defaults.get("date")
     page = record.get("page") or defaults.get("page")
     title = str(record["title"]).strip() if record.get("title") else None
     return ParsedArticle(
-        body=normalize_text(text),
+        body=body,
         title=title or None,
         paper=str(record.get("paper") or defaults.get("paper") or "") or None,
         date=parse_date(str(date), where) if date else None,

@@ -27,12 +27,19 @@ from tqdm import tqdm
 from . import store, vectors
 from .config import Settings, index_dir
 from .embedders import Embedder, canonical_spec, load_embedder
-from .errors import EmbedderMismatchError, IndexBusyError, IndexCorruptError, InputError, NotFoundError
+from .errors import (
+    EmbedderMismatchError,
+    IndexBusyError,
+    IndexCorruptError,
+    InputError,
+    NotFoundError,
+    StorageError,
+)
 from .faults import checkpoint
 from .locking import write_lock
 from .manifest import read_manifest, write_manifest
 from .model import Article, ParsedIssue
-from .parsing import iter_input_files, parse_path
+from .parsing import iter_input_files, parse_path, shown_path
 from .records import (
     ChunkRecord,
     Filters,
@@ -105,19 +112,21 @@ class Index:
             if not create:
                 raise NotFoundError(f"no index at {directory}: run `baoku ingest` to create one")
             directory.mkdir(parents=True, exist_ok=True)
-        conn = store.connect(directory)
-        try:
-            store.migrate(conn)
-            meta = store.read_meta(conn)
-            loaded = embedder if not isinstance(embedder, str) else None
-            created = "embedder" not in meta
-            if created:
-                loaded = loaded or load_embedder(embedder or configured.embedder)
-                meta = _initialise(conn, loaded, configured)
-            _check_meta(directory, meta, embedder)
-        except BaseException:
-            conn.close()
-            raise
+        with _sqlite_errors(directory):
+            conn = store.connect(directory)
+            try:
+                store.migrate(conn)
+                store.check_schema(conn)
+                meta = store.read_meta(conn)
+                loaded = embedder if not isinstance(embedder, str) else None
+                created = "embedder" not in meta
+                if created:
+                    loaded = loaded or load_embedder(embedder or configured.embedder)
+                    meta = _initialise(conn, loaded, configured)
+                _check_meta(directory, meta, embedder)
+            except BaseException:
+                conn.close()
+                raise
         index = cls(directory, conn, meta, configured, loaded)
         if created:
             index._try_first_save()
@@ -174,15 +183,15 @@ class Index:
                 try:
                     files = iter_input_files([given])
                     if not files:
-                        raise InputError(f"{given}: no issue text or JSONL files in this folder")
+                        raise InputError(f"{shown_path(given)}: no issue text or JSONL files in this folder")
                 except InputError as exc:
-                    failed.append(IssueOutcome(str(given), str(given), "failed", error=str(exc)))
+                    failed.append(IssueOutcome(shown_path(given), shown_path(given), "failed", error=str(exc)))
                     continue
                 for file in files:
                     try:
                         parsed.append(parse_path(file, paper=paper, date=date, page=page))
                     except InputError as exc:
-                        failed.append(IssueOutcome(str(file), str(file), "failed", error=str(exc)))
+                        failed.append(IssueOutcome(shown_path(file), shown_path(file), "failed", error=str(exc)))
             checkpoint("after-parse")
             outcomes = self._ingest(session, parsed, progress, on_progress)
         return IngestReport(tuple(failed) + outcomes, time.monotonic() - started)
@@ -265,7 +274,8 @@ class Index:
                 store.forget_cached(self._conn)
                 store.write_meta(self._conn, {"embedder": name, "dim": target.dim if target else self.dim,
                                               "chunk_chars": chunk_chars, "overlap_sentences": overlap})
-                session.generation = store.bump_generation(self._conn)
+                generation = store.bump_generation(self._conn)
+            session.generation = generation
             checkpoint("after-sqlite-commit")
             self._refresh_meta(self._conn, target)
             session.vectors = self._vectors_from_sqlite(self._conn)
@@ -347,17 +357,18 @@ class Index:
 
     @contextmanager
     def _reading(self) -> Iterator[sqlite3.Connection]:
-        conn = store.connect(self.path)
-        try:
-            with store.read_transaction(conn):
-                yield conn
-        finally:
-            conn.close()
+        with _sqlite_errors(self.path):
+            conn = store.connect(self.path)
+            try:
+                with store.read_transaction(conn):
+                    yield conn
+            finally:
+                conn.close()
 
     @contextmanager
     def _writing(self) -> Iterator[_Session]:
         """Hold the writer lock; afterwards save the FAISS file and manifest for what was committed."""
-        with write_lock(self.path):
+        with write_lock(self.path), _sqlite_errors(self.path):
             self._refresh_meta(self._conn)
             generation = store.generation(self._conn)
             loaded = self._vectors(self._conn, generation)
@@ -365,16 +376,30 @@ class Index:
                                last_save=time.monotonic(), problems=loaded.problems)
             try:
                 yield session
-            finally:
-                stale = not vectors.file_for(self.path, session.generation).exists()
-                if session.dirty or stale or self._manifest_problems(session.generation):
-                    self._save(session)
-                with self._cache_lock:
-                    self._cache = _Loaded(session.generation, session.vectors, ())
+            except BaseException:
+                try:
+                    self._finish(session)
+                except StorageError as exc:  # the write's own error is the one to report
+                    _log.warning("%s: %s", self.path, exc)
+                raise
+            self._finish(session)
+
+    def _finish(self, session: _Session) -> None:
+        """Save the FAISS file and manifest of what the session committed, if they are not on disk yet."""
+        stale = not vectors.file_for(self.path, session.generation).exists()
+        if session.dirty or stale or self._manifest_problems(session.generation):
+            self._save(session)
+        with self._cache_lock:
+            self._cache = _Loaded(session.generation, session.vectors, ())
 
     def _save(self, session: _Session) -> None:
-        vectors.save(session.vectors, self.path, session.generation)
-        write_manifest(self.path, self._manifest(session.generation))
+        try:
+            vectors.save(session.vectors, self.path, session.generation)
+            write_manifest(self.path, self._manifest(session.generation))
+        except OSError as exc:
+            raise StorageError(f"cannot save the vector file or manifest in {self.path} ({exc.strerror or exc});"
+                               " the database holds every committed issue: free space and run `baoku repair`"
+                               ) from exc
         session.dirty = False
         session.last_save = time.monotonic()
 
@@ -443,7 +468,8 @@ class Index:
             found = store.find_vectors(self._conn, hashes)
             added = store.insert_issue(self._conn, unit, prepared, found, previous)
             store.forget_cached(self._conn, old_hashes + hashes)
-            session.generation = store.bump_generation(self._conn)
+            generation = store.bump_generation(self._conn)
+        session.generation = generation  # only once committed: a failed commit must not name the next FAISS file
         checkpoint("after-sqlite-commit")
         vectors.remove(session.vectors, np.asarray(removed, dtype=np.int64))
         matrix = np.frombuffer(b"".join(found[h] for h in hashes), dtype="<f4").reshape(-1, self.dim)
@@ -576,6 +602,22 @@ def _check_meta(directory: Path, meta: dict[str, str], embedder: str | Embedder 
         raise EmbedderMismatchError(
             f"index {directory} was built with embedder '{meta['embedder']}', not '{wanted}';"
             f" run `baoku rebuild --embedder {wanted}` to re-embed it, or open it without --embedder")
+
+
+@contextmanager
+def _sqlite_errors(directory: Path) -> Iterator[None]:
+    """Report a damaged database as IndexCorruptError and one that cannot be written as StorageError."""
+    try:
+        yield
+    except sqlite3.Error as exc:
+        code = getattr(exc, "sqlite_errorname", "")
+        if code.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")):
+            raise IndexCorruptError(f"{directory / store.DB_NAME} is damaged or is not a Baoku index ({exc});"
+                                    " restore it from a backup or ingest the archive into a new index") from exc
+        if code.startswith(("SQLITE_FULL", "SQLITE_IOERR", "SQLITE_READONLY", "SQLITE_CANTOPEN", "SQLITE_PERM")):
+            raise StorageError(f"cannot use the index database in {directory} ({exc}); nothing half-written is"
+                               " kept: free space or fix permissions, then try again") from exc
+        raise
 
 
 @contextmanager

@@ -37,6 +37,17 @@ def parse_date(value: str, source: str = "--date") -> str:
         raise InputError(f"{source}: {value!r} is not a date (expected YYYY-MM-DD)") from None
 
 
+def check_text(value: str, source: str) -> str:
+    """`value` unchanged, or InputError when it cannot be stored as UTF-8: lone surrogates come from bytes that
+    were not UTF-8 (a command-line argument in another encoding) or from a bad `\\ud800` escape in JSON."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        shown = value[:60].encode("unicode_escape", "backslashreplace").decode("ascii")
+        raise InputError(f"{source}: '{shown}' is not valid Unicode text") from None
+    return value
+
+
 def normalize_page(value: str | int) -> str:
     """Page labels without leading zeros: `01` -> `1`, `A03` -> `A3`."""
     text = str(value).strip()

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from pathlib import Path
 
 from .errors import InputError
 from .jsonl import read_jsonl
 from .model import ParsedArticle, ParsedIssue
-from .naming import normalize_page, origin_from_path, parse_date
+from .naming import check_text, normalize_page, origin_from_path, parse_date
 from .normalize import clean_phrase
 from .reading import DEFAULT_MAX_BYTES, read_text
 from .segment import body_paragraphs, looks_truncated, segment
@@ -32,8 +33,13 @@ def iter_input_files(paths: Iterable[str | Path]) -> list[Path]:
         elif path.exists():
             found.append(path)
         else:
-            raise InputError(f"{path}: no such file or folder")
+            raise InputError(f"{shown_path(path)}: no such file or folder")
     return found
+
+
+def shown_path(path: str | Path) -> str:
+    """A path as printable text: bytes of a file name that are not UTF-8 appear as \\xNN escapes."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
 
 
 def _is_input(path: Path) -> bool:
@@ -44,6 +50,12 @@ def parse_path(path: str | Path, *, paper: str | None = None, date: str | None =
                page: str | int | None = None, max_bytes: int = DEFAULT_MAX_BYTES) -> ParsedIssue:
     """Parse one file; arguments override what the file name says about paper, date and page."""
     path = Path(path)
+    if shown_path(path) != str(path):
+        raise InputError(f"{shown_path(path)}: the file name is not UTF-8 (an archive from another system?);"
+                         " rename the file, e.g. with `convmv -f gbk -t utf-8`")
+    for value, source in ((paper, "--paper"), (page, "--page")):
+        if isinstance(value, str):
+            check_text(value, source)
     origin = origin_from_path(path)
     paper = paper or origin.paper
     date = parse_date(date) if date else origin.date

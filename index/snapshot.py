@@ -62,7 +62,7 @@ class Snapshot:
             mask = np.zeros(int(allowed.max(initial=0)) + 1, dtype=bool)
             mask[allowed] = True
             bitmap = np.packbits(mask, bitorder="little")
-            selector = faiss.IDSelectorBitmap(len(bitmap) * 8, faiss.swig_ptr(bitmap))
+            selector = faiss.IDSelectorBitmap(len(bitmap), faiss.swig_ptr(bitmap))  # its size in bytes
             params, limit = faiss.SearchParameters(sel=selector), len(allowed)
         if limit == 0 or len(queries) == 0:
             return [[] for _ in range(len(queries))]

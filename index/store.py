@@ -7,6 +7,7 @@ import sqlite3
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -125,10 +126,51 @@ def migrate(conn: sqlite3.Connection) -> None:
                 f"index schema version {version} is newer than this baoku understands; upgrade baoku"
             )
         for number, (name, statements) in enumerate(MIGRATIONS[version:], start=version + 1):
-            for statement in statements:
-                conn.execute(statement)
+            try:
+                for statement in statements:
+                    conn.execute(statement)
+            except sqlite3.OperationalError as exc:
+                if getattr(exc, "sqlite_errorname", "") != "SQLITE_ERROR":
+                    raise
+                raise IndexCorruptError(
+                    f"cannot upgrade the index database from schema {version} to {number} ({name}): {exc};"
+                    " it was made by another program or an unreleased baoku: ingest the archive into a new index"
+                ) from exc
             conn.execute(f"PRAGMA user_version = {number}")
             write_meta(conn, {"migration": name})
+
+
+def check_schema(conn: sqlite3.Connection) -> None:
+    """Raise IndexCorruptError naming the tables and columns of the current schema that the database lacks."""
+    problems = []
+    for table, columns in _schema(MIGRATIONS).items():
+        present = {row[1] for row in conn.execute(f'PRAGMA table_info("{table}")')}
+        missing = [column for column in columns if column not in present]
+        if not present:
+            problems.append(f"table {table} is missing")
+        elif missing:
+            problems.append(f"table {table} lacks {', '.join(missing)}")
+    if problems:
+        raise IndexCorruptError(
+            f"the index database is not at schema {_user_version(conn)} as it claims: {'; '.join(problems)};"
+            " it was changed by another program or an unreleased baoku: ingest the archive into a new index")
+
+
+@lru_cache(maxsize=4)
+def _schema(migrations: tuple[tuple[str, tuple[str, ...]], ...]) -> dict[str, tuple[str, ...]]:
+    """Tables and their columns after `migrations`, from a scratch database (FTS5's shadow tables left out)."""
+    scratch = sqlite3.connect(":memory:")
+    try:
+        for _, statements in migrations:
+            for statement in statements:
+                scratch.execute(statement)
+        rows = scratch.execute("SELECT name, sql FROM sqlite_master WHERE type = 'table'"
+                               " AND name NOT LIKE 'sqlite_%'").fetchall()
+        virtual = [name for name, sql in rows if sql.upper().startswith("CREATE VIRTUAL")]
+        tables = [name for name, _ in rows if not any(name.startswith(v + "_") for v in virtual)]
+        return {t: tuple(row[1] for row in scratch.execute(f'PRAGMA table_info("{t}")')) for t in tables}
+    finally:
+        scratch.close()
 
 
 def _user_version(conn: sqlite3.Connection) -> int:

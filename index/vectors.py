@@ -82,15 +82,21 @@ def load(directory: Path, generation: int, dim: int) -> tuple[faiss.IndexIDMap2 
 
 
 def save(index: faiss.IndexIDMap2, directory: Path, generation: int) -> Path:
-    """Write the index for `generation` beside the old files, rename it into place, then delete the old ones."""
+    """Write the index for `generation` beside the old files, rename it into place, then delete the old ones.
+
+    The bytes go through Python's file layer: FAISS's own file writer only prints a failed close (a full disk)
+    and returns as if the file were whole. A failed write raises OSError and leaves no partial file behind.
+    """
     target = file_for(directory, generation)
     tmp = target.with_name(target.name + ".tmp")
-    faiss.write_index(index, str(tmp))
-    fd = os.open(tmp, os.O_RDONLY)
     try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+        with open(tmp, "wb") as handle:
+            faiss.write_index(index, faiss.PyCallbackIOWriter(handle.write))
+            handle.flush()
+            os.fsync(handle.fileno())
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     checkpoint("before-faiss-rename")
     os.replace(tmp, target)
     _fsync_dir(directory)

@@ -11,7 +11,7 @@ from pathlib import Path
 from index.errors import InputError
 from index.library import Filters, Index, IngestReport, Snapshot, Stats
 from index.model import Article
-from index.naming import normalize_page, parse_date
+from index.naming import check_text, normalize_page, parse_date
 
 from .answers import AnswerSettings, candidate_sentences, is_supported, score_sentences, select_quotes
 from .citation import cite
@@ -125,8 +125,8 @@ def make_filters(date_from: str | None, date_to: str | None, paper: str | None, 
     end = parse_date(date_to, "date_to") if date_to else None
     if start and end and start > end:
         raise InputError(f"date range: {start} is after {end}")
-    return Filters(paper=paper or None, date_from=start, date_to=end,
-                   page=normalize_page(page) if page not in (None, "") else None)
+    return Filters(paper=check_text(str(paper), "paper") if paper else None, date_from=start, date_to=end,
+                   page=normalize_page(check_text(str(page), "page")) if page not in (None, "") else None)
 
 
 def _check_k(k: int) -> int:
