@@ -43,7 +43,7 @@ def check_text(value: str, source: str) -> str:
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
-        shown = value[:60].encode("unicode_escape", "backslashreplace").decode("ascii")
+        shown = value[:60].encode("utf-8", "backslashreplace").decode("utf-8").replace("\n", "\\n").replace("\r", "\\r")
         raise InputError(f"{source}: '{shown}' is not valid Unicode text") from None
     return value
 
