@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import httpx
 import pytest
 from gradio_client import Client, handle_file
+from support import listening_addresses
 
 import app
 import qa
@@ -295,15 +296,3 @@ def test_python_app_py_serves_on_loopback(sample_template: Path, tmp_path: Path,
     finally:
         process.terminate()
         process.wait(timeout=30)
-
-
-def listening_addresses(port: int) -> set[str]:
-    """Local addresses (hex, as /proc/net/tcp and tcp6 write them) with a listening socket on `port`."""
-    found = set()
-    for table in (Path("/proc/net/tcp"), Path("/proc/net/tcp6")):
-        for line in table.read_text().splitlines()[1:] if table.exists() else []:
-            fields = line.split()
-            address, hex_port = fields[1].split(":")
-            if fields[3] == "0A" and int(hex_port, 16) == port:
-                found.add(address)
-    return found

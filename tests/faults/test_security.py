@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 import httpx
 import pytest
 from faultkit import Note, check_whole, hash_index, issue_records
-from support import HashEmbedder, write_jsonl
+from support import HashEmbedder, listening_addresses, write_jsonl
 
 import app
 import qa
@@ -142,15 +142,3 @@ def test_every_way_to_start_the_server_defaults_to_loopback(reliability: Note) -
                 "app.launch(host=…)": inspect.signature(app.launch).parameters["host"].default}
     assert set(defaults.values()) == {"127.0.0.1"}, defaults
     reliability("security", "CLI and Python", ", ".join(defaults), "all default to 127.0.0.1")
-
-
-def listening_addresses(port: int) -> set[str]:
-    """Local addresses (hex, as /proc/net/tcp and tcp6 write them) with a listening socket on `port`."""
-    found = set()
-    for table in (Path("/proc/net/tcp"), Path("/proc/net/tcp6")):
-        for line in table.read_text().splitlines()[1:] if table.exists() else []:
-            fields = line.split()
-            address, hex_port = fields[1].split(":")
-            if fields[3] == "0A" and int(hex_port, 16) == port:
-                found.add(address)
-    return found
