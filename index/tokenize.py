@@ -15,6 +15,9 @@ _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
 _CAPITALISED = re.compile(r"\b[A-Z][a-z]+\b")
 _NAME_FLAGS = frozenset({"nr", "ns", "nrfg", "nrt"})
 _KEY_PREFIX = "py"
+# What full-text rows hold: 1, jieba terms; 2, also pinyin keys of names. Indexes made by an older one need
+# `baoku repair` to re-create their full-text rows.
+TOKENIZER_VERSION = 2
 _STOPWORDS = """
 的 了 是 在 和 与 及 或 也 都 就 而 把 被 对 向 从 为 以 之 其 这 那 此 有 个 着 过 吗 呢 吧 啊 呀 么
 什么 哪些 哪个 哪里 如何 怎么 怎样 为什么 多少 几 谁 是否 一个 这个 那个 我们 你们 他们 它们 请问 关于

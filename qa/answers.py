@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from index.embedders import Embedder
 from index.model import Article
-from index.sentences import sentence_spans
 
+from .context import answer_units, with_context
 from .language import (
+    Kind,
     anchor_overlap,
     answer_kinds,
     bigram_overlap,
@@ -32,6 +33,7 @@ class AnswerSettings:
     bigram_weight: float = 0.25
     anchor_weight: float = 0.3
     answer_kind_bonus: float = 0.3
+    context_weight: float = 0.9
     rank_penalty: float = 0.02
     embedded_sentences: int = 5
     max_quotes: int = 3
@@ -45,7 +47,7 @@ class AnswerSettings:
 
 @dataclass(frozen=True)
 class Candidate:
-    """A sentence of a retrieved chunk, located in its article's body."""
+    """A sentence of a retrieved chunk (with any sentence it leans on), located in its article's body."""
 
     article_id: int
     start: int
@@ -55,26 +57,46 @@ class Candidate:
     lexical: float
 
 
-def candidate_sentences(question: str, chunks: list[ScoredChunk], settings: AnswerSettings) -> list[Candidate]:
-    """Sentences of the top chunks, each scored by term overlap with the question, best first."""
+def candidate_sentences(question: str, chunks: list[ScoredChunk], articles: dict[int, Article],
+                        settings: AnswerSettings) -> list[Candidate]:
+    """Sentences of the top chunks, each scored by term overlap with the question, best first.
+
+    A sentence may leave out what it talks about (「树高可达55米」 after 「鸡毛松是……」), so the terms of
+    the sentence before it count too, discounted by `context_weight`.
+    """
     terms = content_terms(question)
     kinds = answer_kinds(question)
+    units_of: dict[int, list[tuple[int, int]]] = {}
     seen: set[tuple[int, int]] = set()
     found = []
     for rank, chunk in enumerate(chunks[: settings.candidate_chunks]):
-        for start, end in sentence_spans(chunk.text):
-            where = (chunk.article_id, chunk.start + start)
-            if where in seen:
+        article = articles[chunk.article_id]
+        body, topic = article.body, f"{article.title or ''}\n"
+        units = units_of.setdefault(chunk.article_id, answer_units(body))
+        for position, (start, end) in enumerate(units):
+            if end <= chunk.start or start >= chunk.end or (chunk.article_id, start) in seen:
                 continue
-            seen.add(where)
-            text = chunk.text[start:end]
-            lexical = (settings.term_weight * term_overlap(terms, text)
-                       + settings.bigram_weight * bigram_overlap(question, text)
-                       + settings.anchor_weight * anchor_overlap(question, text))
-            if kinds and offers_answer(kinds, question, text):
-                lexical += settings.answer_kind_bonus
-            found.append(Candidate(chunk.article_id, chunk.start + start, chunk.start + end, text, rank, lexical))
+            seen.add((chunk.article_id, start))
+            sentence = body[start:end]
+            before = body[units[position - 1][0]:start] if position else ""
+            lexical = max(_lexical(question, terms, kinds, topic + sentence, sentence, settings),
+                          settings.context_weight
+                          * _lexical(question, terms, kinds, topic + before + sentence, sentence, settings))
+            quote_start, quote_end = with_context(body, units, position)
+            found.append(Candidate(chunk.article_id, quote_start, quote_end, body[quote_start:quote_end], rank,
+                                   lexical))
     return sorted(found, key=lambda c: (-c.lexical, c.rank, c.start))
+
+
+def _lexical(question: str, terms: dict[str, float], kinds: set[Kind], scope: str, sentence: str,
+             settings: AnswerSettings) -> float:
+    """Term and bigram overlap over `scope`; wording around the question word and answer kind in `sentence`."""
+    score = (settings.term_weight * term_overlap(terms, scope)
+             + settings.bigram_weight * bigram_overlap(question, scope)
+             + settings.anchor_weight * anchor_overlap(question, sentence))
+    if kinds and offers_answer(kinds, question, sentence):
+        score += settings.answer_kind_bonus
+    return score
 
 
 def score_sentences(question: str, candidates: list[Candidate], query_vector: np.ndarray | None,
@@ -92,7 +114,10 @@ def score_sentences(question: str, candidates: list[Candidate], query_vector: np
         vectors = embedder.embed_passages([c.text for c in shortlist])
         cosines = vectors @ query_vector.reshape(-1)
         dense = np.clip((cosines - settings.cosine_floor) / settings.cosine_span, 0.0, 1.0)
-    dense_weight = settings.dense_weight if is_chinese(question) else 1.0
+    if query_vector is None or embedder is None:
+        dense_weight = 0.0
+    else:
+        dense_weight = settings.dense_weight if is_chinese(question) else 1.0
     scored = [
         ((1 - dense_weight) * c.lexical + dense_weight * float(d) - settings.rank_penalty * c.rank, c)
         for c, d in zip(shortlist, dense, strict=True)
@@ -102,19 +127,48 @@ def score_sentences(question: str, candidates: list[Candidate], query_vector: np
 
 def select_quotes(scored: list[tuple[float, Candidate]], articles: dict[int, Article],
                   settings: AnswerSettings) -> list[Quote]:
-    """The best sentence and any close runner-up, each checked to be an exact substring of its article."""
+    """The best sentence and any close runner-up, each checked to be an exact substring of its article.
+
+    Runners-up that overlap a chosen quote are skipped; quotes that touch are joined into one passage.
+    """
     if not scored:
         return []
     best = scored[0][0]
-    quotes = []
+    chosen: list[tuple[float, Candidate]] = []
     for score, candidate in scored:
-        if len(quotes) == settings.max_quotes or score < best * settings.second_quote_ratio:
+        if len(chosen) == settings.max_quotes or score < best * settings.second_quote_ratio:
             break
-        article = articles[candidate.article_id]
-        quote = verified_quote(article, candidate, score)
+        if not any(_overlaps(candidate, other) for _, other in chosen):
+            chosen.append((score, candidate))
+    quotes = []
+    for score, candidate in _join_touching(chosen, articles):
+        quote = verified_quote(articles[candidate.article_id], candidate, score)
         if quote is not None:
             quotes.append(quote)
     return quotes
+
+
+def _overlaps(a: Candidate, b: Candidate) -> bool:
+    return a.article_id == b.article_id and a.start < b.end and b.start < a.end
+
+
+def _join_touching(chosen: list[tuple[float, Candidate]],
+                   articles: dict[int, Article]) -> list[tuple[float, Candidate]]:
+    """Chosen sentences, best first, with neighbours in the same article (only blanks between) made one."""
+    joined: list[tuple[float, Candidate]] = []
+    for score, candidate in chosen:
+        body = articles[candidate.article_id].body
+        for i, (kept_score, kept) in enumerate(joined):
+            if kept.article_id != candidate.article_id:
+                continue
+            first, second = sorted((kept, candidate), key=lambda c: c.start)
+            if not body[first.end:second.start].strip():
+                start, end = first.start, second.end
+                joined[i] = (kept_score, replace(kept, start=start, end=end, text=body[start:end]))
+                break
+        else:
+            joined.append((score, candidate))
+    return joined
 
 
 def is_supported(question: str, quotes: list[Quote], articles: dict[int, Article], settings: AnswerSettings) -> bool:

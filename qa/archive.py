@@ -5,8 +5,11 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import numpy as np
 
 from index.errors import InputError
 from index.library import Filters, Index, IngestReport, Snapshot, Stats
@@ -20,6 +23,7 @@ from .retrieval import RetrievalSettings, ScoredChunk, best_per_article, rank_ch
 from .types import Answer, Hit
 
 MAX_QUESTION_CHARS = 1000
+_QUERY_EMBEDDING = ThreadPoolExecutor(max_workers=2, thread_name_prefix="baoku-query")
 
 
 @dataclass
@@ -48,7 +52,7 @@ class Archive:
         filters = make_filters(date_from, date_to, paper, page)
         vector = self._query_vector(question)
         with self.index.snapshot() as snapshot:
-            chunks = rank_chunks(snapshot, question, vector, filters, self.retrieval)
+            chunks = rank_chunks(snapshot, question, vector.result, filters, self.retrieval)
             return self._hits(snapshot, best_per_article(chunks, _check_k(k)))
 
     def ask(self, question: str, k: int = 5, date_from: str | None = None, date_to: str | None = None,
@@ -61,11 +65,11 @@ class Archive:
         filters = make_filters(date_from, date_to, paper, page)
         vector = self._query_vector(question)
         with self.index.snapshot() as snapshot:
-            chunks = rank_chunks(snapshot, question, vector, filters, self.retrieval)
+            chunks = rank_chunks(snapshot, question, vector.result, filters, self.retrieval)
             hits = self._hits(snapshot, best_per_article(chunks, _check_k(k)))
-            candidates = candidate_sentences(question, chunks, self.answering)
-            scored = score_sentences(question, candidates, vector, self.index.embedder, self.answering)
-            articles = snapshot.articles(sorted({c.article_id for _, c in scored}))
+            articles = snapshot.articles(sorted({c.article_id for c in chunks[: self.answering.candidate_chunks]}))
+            candidates = candidate_sentences(question, chunks, articles, self.answering)
+            scored = score_sentences(question, candidates, vector.result(), self.index.embedder, self.answering)
             quotes = select_quotes(scored, articles, self.answering)
         found = is_supported(question, quotes, articles, self.answering)
         if not found:
@@ -85,10 +89,13 @@ class Archive:
         """Counts, date range, embedder and size of the index."""
         return self.index.stats()
 
-    def _query_vector(self, question: str):
+    def _query_vector(self, question: str) -> Future[np.ndarray | None]:
+        """The question's vector, computed in a background thread while the BM25 search runs."""
         if self.retrieval.mode == "bm25":
-            return None
-        return self.index.embedder.embed_queries([question])[0]
+            done: Future[np.ndarray | None] = Future()
+            done.set_result(None)
+            return done
+        return _QUERY_EMBEDDING.submit(lambda: self.index.embedder.embed_queries([question])[0])
 
     def _hits(self, snapshot: Snapshot, chunks: list[ScoredChunk]) -> list[Hit]:
         articles = snapshot.articles([c.article_id for c in chunks])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -37,15 +38,20 @@ class ScoredChunk:
     bm25: float | None
 
 
-def rank_chunks(snapshot: Snapshot, question: str, query_vector: np.ndarray | None, filters: Filters,
-                settings: RetrievalSettings) -> list[ScoredChunk]:
-    """All candidate chunks, best first, ties broken by chunk id."""
+def rank_chunks(snapshot: Snapshot, question: str, query_vector: Callable[[], np.ndarray | None],
+                filters: Filters, settings: RetrievalSettings) -> list[ScoredChunk]:
+    """All candidate chunks, best first, ties broken by chunk id.
+
+    The BM25 ranking is taken first and the question's vector asked for only then, so that a vector
+    being computed in another thread is ready by the time the dense search needs it.
+    """
     dense: list[tuple[int, float]] = []
     lexical: list[tuple[int, float]] = []
-    if settings.mode != "bm25" and query_vector is not None:
-        dense = snapshot.dense(query_vector.reshape(1, -1), settings.depth, filters)[0]
     if settings.mode != "dense":
         lexical = snapshot.bm25(question, settings.depth, filters)
+    vector = query_vector() if settings.mode != "bm25" else None
+    if vector is not None:
+        dense = snapshot.dense(vector.reshape(1, -1), settings.depth, filters)[0]
     fused: dict[int, float] = {}
     for ranking, weight in ((dense, settings.dense_weight), (lexical, settings.bm25_weight)):
         for rank, (chunk_id, _) in enumerate(ranking):

@@ -189,6 +189,24 @@ def test_repair_rebuilds_a_damaged_full_text_table(tmp_path: Path) -> None:
             assert snap.bm25("高新大厦", 1)[0][0] == 1
 
 
+def test_full_text_rows_of_an_older_tokenizer_are_reported_and_repaired(tmp_path: Path) -> None:
+    with fake_index(tmp_path / "ix") as index:
+        conn = sqlite3.connect(index.path / store.DB_NAME)
+        conn.execute("DELETE FROM meta WHERE key = 'tokenizer'")  # as written before the pinyin name keys
+        conn.execute("UPDATE chunks_fts SET text = 'stale'")
+        conn.commit()
+        conn.close()
+    with Index.open(tmp_path / "ix", embedder=HashEmbedder()) as index:
+        assert any("tokenizer version 1" in p and "baoku repair" in p for p in index.stats().problems)
+        with index.snapshot() as snap:
+            assert snap.bm25("高新大厦", 1) == []
+        report = index.repair()
+        assert report.fts_rebuilt and any("tokenizer" in p for p in report.problems)
+        assert index.stats().problems == []
+        with index.snapshot() as snap:
+            assert snap.bm25("高新大厦", 1)[0][0] == 1
+
+
 def test_rebuild_with_another_embedder_reembeds_everything(tmp_path: Path) -> None:
     reader = fake_index(tmp_path / "ix")
     with Index.open(tmp_path / "ix") as index:
