@@ -6,10 +6,10 @@ Set BAOKU_UPLOAD_PASSWORD to require a password for uploads. This module only wi
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import logging
 import os
+import re
 import tempfile
 from dataclasses import asdict
 from pathlib import Path
@@ -25,6 +25,8 @@ from qa import render
 log = logging.getLogger("baoku.app")
 
 SAMPLE_DIR = Path(index.__file__).parent / "sample"
+UPLOAD_SUFFIXES = (".jsonl.gz", ".jsonl", ".ndjson", ".txt")
+_UNSAFE_NAME = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]')
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 UPLOAD_TYPES = [".txt", ".text", ".jsonl", ".ndjson", ".gz"]
 ENV_PASSWORD = "BAOKU_UPLOAD_PASSWORD"
@@ -148,16 +150,18 @@ class Baoku:
 
 
 def stage_upload(source: Path, name: str, folder: Path, limit: int) -> Path:
-    """Copy an upload into `folder` under a name made from its content hash (the user's name is never a path)."""
+    """Copy an upload into the private `folder` under a cleaned-up form of its name, so that its articles
+    are cited by the name the user gave it; the name is never used as a path."""
     size = source.stat().st_size
     if size > limit:
         raise qa.InputError(f"{name}: file is {size:,} bytes, over the {limit:,}-byte upload limit")
-    data = source.read_bytes()
-    lowered = name.lower()
-    suffix = ".jsonl.gz" if lowered.endswith(".jsonl.gz") else (
-        ".jsonl" if lowered.endswith((".jsonl", ".ndjson")) else ".txt")
-    target = folder / f"upload-{hashlib.sha256(data).hexdigest()[:16]}{suffix}"
-    target.write_bytes(data)
+    base = name.replace("\\", "/").rsplit("/", 1)[-1]
+    lowered = base.lower()
+    known = next((ending for ending in UPLOAD_SUFFIXES if lowered.endswith(ending)), "")
+    suffix = ".txt" if known in ("", ".txt") else (".jsonl.gz" if known == ".jsonl.gz" else ".jsonl")
+    stem = _UNSAFE_NAME.sub("_", base[: len(base) - len(known)]).strip(" .")[:100] or "upload"
+    target = folder / f"{stem}{suffix}"
+    target.write_bytes(source.read_bytes())
     return target
 
 

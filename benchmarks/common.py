@@ -18,6 +18,7 @@ import re
 import shutil
 import sqlite3
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import closing
@@ -321,12 +322,18 @@ class CachedEmbedder:
         self._db = None
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(path, timeout=60)
+            self._db = sqlite3.connect(path, timeout=60, check_same_thread=False)  # the product embeds questions
+            # in a worker thread; self._lock serialises use
             self._db.execute("CREATE TABLE IF NOT EXISTS vectors (model TEXT, kind TEXT, text TEXT, vector BLOB,"
                              " PRIMARY KEY (model, kind, text))")
         self.embedded = 0
+        self._lock = threading.Lock()
 
     def _lookup(self, kind: str, texts: Sequence[str]) -> np.ndarray:
+        with self._lock:
+            return self._lookup_locked(kind, texts)
+
+    def _lookup_locked(self, kind: str, texts: Sequence[str]) -> np.ndarray:
         missing = [t for t in dict.fromkeys(texts) if (kind, t) not in self._memory]
         if missing and self._db is not None:
             for start in range(0, len(missing), 500):

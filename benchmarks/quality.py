@@ -50,7 +50,7 @@ from index.sentences import sentence_spans
 from qa.answers import AnswerSettings, is_supported
 from qa.archive import Archive, clean_question
 from qa.evaluation import Question, Report, evaluate, load_questions
-from qa.language import answer_kinds
+from qa.language import answer_kinds, content_terms
 from qa.retrieval import RetrievalSettings
 from qa.types import Answer
 
@@ -146,7 +146,7 @@ def spread(items: list[Any], limit: int | None) -> list[Any]:
 def configure(archive: Archive, args: argparse.Namespace, **retrieval: Any) -> Archive:
     """Apply the settings given on the command line (then `retrieval` overrides) to an opened archive."""
     given = {"depth": args.depth, "rrf_k": args.rrf_k, "dense_weight": args.dense_weight,
-             "bm25_weight": args.bm25_weight}
+             "bm25_weight": args.bm25_weight, "bm25_max_share": args.bm25_max_share}
     archive.retrieval = replace(RetrievalSettings(), **{k: v for k, v in given.items() if v is not None},
                                 **retrieval)
     if args.found_threshold is not None:
@@ -351,16 +351,18 @@ def compare(space: Workspace, args: argparse.Namespace) -> list[Path]:
 def sweep_configs(args: argparse.Namespace) -> list[dict[str, Any]]:
     defaults = RetrievalSettings()
     given = {"rrf_k": args.rrf_k, "dense_weight": args.dense_weight, "bm25_weight": args.bm25_weight,
-             "depth": args.depth}
+             "depth": args.depth, "bm25_max_share": args.bm25_max_share}
     base = {k: getattr(defaults, k) if v is None else v for k, v in given.items()}
     configs = [base]
     if args.grid:
-        configs += [{**base, "rrf_k": r, "dense_weight": w, "depth": d}
-                    for r in args.rrf_k_values for w in args.dense_weight_values for d in args.depth_values]
+        configs += [{**base, "rrf_k": r, "dense_weight": w, "depth": d, "bm25_max_share": m}
+                    for r in args.rrf_k_values for w in args.dense_weight_values for d in args.depth_values
+                    for m in args.bm25_max_share_values]
     else:
         configs += [{**base, "rrf_k": v} for v in args.rrf_k_values]
         configs += [{**base, "dense_weight": v} for v in args.dense_weight_values]
         configs += [{**base, "depth": v} for v in args.depth_values]
+        configs += [{**base, "bm25_max_share": v} for v in args.bm25_max_share_values]
     unique = {json.dumps(c, sort_keys=True): c for c in configs}
     return list(unique.values())
 
@@ -377,11 +379,12 @@ def sweep(space: Workspace, args: argparse.Namespace) -> list[Path]:
             entry[name] = retrieval_only(archive, questions)
         data.append(entry)
         rows.append([config["rrf_k"], config["dense_weight"], config["bm25_weight"], config["depth"],
+                     config["bm25_max_share"],
                      *[v for name in archives for v in entry[name].values()]])
         print(json.dumps(entry, ensure_ascii=False), flush=True)
     last = list(archives)[-1]
     best = max(data, key=lambda e: (e[last]["mrr"], e[last]["hit_at_5"], e["cmrc"]["mrr"]))
-    headers = ["rrf_k", "dense_weight", "bm25_weight", "depth"]
+    headers = ["rrf_k", "dense_weight", "bm25_weight", "depth", "bm25_max_share"]
     headers += [f"{name} {m}" for name in archives for m in ("hit@1", "hit@5", "MRR")]
     md = ["# Hybrid retrieval settings sweep", "",
           f"{len(questions)} CMRC questions; retrieval only (`archive.search`, k=10). Sets: "
@@ -476,8 +479,10 @@ def gather_evidence(archive: Archive, items: list[Question], coverages: Sequence
     def record(item: Question, answer: Any) -> None:
         row = make_row(item, answer)
         articles = {q.article_id: archive.article(q.article_id) for q in answer.quotes}
+        with archive.index.snapshot() as snapshot:
+            rarity = snapshot.term_rarity(content_terms(item.question))
         covered = {c: bool(answer.quotes) and is_supported(
-            item.question, answer.quotes, articles,
+            item.question, answer.quotes, articles, rarity,
             replace(base, found_threshold=-math.inf, **_coverage(base, c))) for c in coverages}
         evidence.append(Evidence(item.id, item.expected is not None, row.top_score, row.in_quote, covered))
 
@@ -583,11 +588,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--seed-questions", type=Path, default=Workspace.seed_questions)
     p.add_argument("--gold", type=Path, default=Workspace.gold)
     for name, kind in (("depth", int), ("rrf-k", int), ("dense-weight", float), ("bm25-weight", float),
-                       ("found-threshold", float), ("min-coverage", float)):
+                       ("bm25-max-share", float), ("found-threshold", float), ("min-coverage", float)):
         p.add_argument(f"--{name}", type=kind, default=None, help="override the product default")
     p.add_argument("--rrf-k-values", type=int, nargs="+", default=[1, 5, 10, 20, 30, 60, 100, 200])
     p.add_argument("--dense-weight-values", type=float, nargs="+", default=[0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 4.0])
     p.add_argument("--depth-values", type=int, nargs="+", default=[5, 10, 20, 40, 60, 100, 200])
+    p.add_argument("--bm25-max-share-values", type=float, nargs="+", default=[0.05, 0.1, 0.2, 1.0])
     p.add_argument("--grid", action="store_true", help="sweep the full product of the value lists")
     p.add_argument("--coverage-values", type=float, nargs="+", default=[0.0, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8],
                    help="threshold: min_coverage levels to try")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import sqlite3
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -13,7 +14,7 @@ from . import store
 from .errors import InputError
 from .model import Article
 from .records import ChunkRecord, Filters
-from .tokenize import match_query
+from .tokenize import match_query, query_terms
 
 NO_FILTERS = Filters()
 _FEW_QUERIES = 8
@@ -70,10 +71,15 @@ class Snapshot:
         return [[(int(i), float(s)) for s, i in zip(row_s, row_i, strict=True) if i >= 0]
                 for row_s, row_i in zip(scores, ids, strict=True)]
 
-    def bm25(self, query: str, k: int, filters: Filters = NO_FILTERS) -> list[tuple[int, float]]:
-        """The `k` best chunks for the jieba terms of `query` (OR), as (chunk id, -bm25), best first."""
+    def bm25(self, query: str, k: int, filters: Filters = NO_FILTERS, max_share: float = 1.0
+             ) -> list[tuple[int, float]]:
+        """The `k` best chunks for the jieba terms of `query` (OR), as (chunk id, -bm25), best first.
+
+        Terms held by more than `max_share` of all chunks are left out of the query (unless all are):
+        they barely move BM25 scores but make FTS5 score most of the index.
+        """
         _check_k(k)
-        match = match_query(query)
+        match = match_query(self._selective(query_terms(query), max_share))
         if not match:
             return []
         allowed = self._allowed(filters) if filters.active else Allowed(None, 1.0)
@@ -88,6 +94,21 @@ class Snapshot:
             if len(kept) >= k or len(rows) < limit:
                 return kept[:k]
         return store.bm25(self._conn, match, k, filters)
+
+    def _selective(self, terms: list[str], max_share: float) -> list[str]:
+        if max_share >= 1.0 or not terms:
+            return terms
+        limit = max_share * store.chunk_count(self._conn)
+        counts = store.term_documents(self._conn, terms)
+        kept = [term for term in terms if counts.get(term, 0) <= limit]
+        return kept or [min(terms, key=lambda term: counts.get(term, 0))]
+
+    def term_rarity(self, terms: Iterable[str]) -> dict[str, float]:
+        """BM25's inverse document frequency of each term over this snapshot's chunks (rare terms weigh more)."""
+        total = store.chunk_count(self._conn)
+        counts = store.term_documents(self._conn, terms)
+        return {term: math.log((total - counts.get(term, 0) + 0.5) / (counts.get(term, 0) + 0.5) + 1)
+                for term in dict.fromkeys(terms)}
 
     def chunks(self, chunk_ids: Iterable[int]) -> dict[int, ChunkRecord]:
         """Chunk records by id."""

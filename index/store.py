@@ -84,6 +84,8 @@ def connect(directory: Path) -> sqlite3.Connection:
         conn.execute("PRAGMA page_size = 8192")
         conn.execute("PRAGMA auto_vacuum = INCREMENTAL")
         conn.execute("PRAGMA journal_mode = WAL")
+    # Per-connection view of how many chunks hold each full-text term (question term weights, query pruning).
+    conn.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.chunks_vocab USING fts5vocab(main, 'chunks_fts', 'row')")
     return conn
 
 
@@ -442,6 +444,16 @@ def bm25(conn: sqlite3.Connection, match: str, k: int, filters: Filters) -> list
         rows = conn.execute("SELECT rowid, -bm25(chunks_fts) AS score FROM chunks_fts WHERE chunks_fts MATCH ?"
                             " ORDER BY score DESC, rowid LIMIT ?", (match, k))
     return [(int(chunk_id), float(score)) for chunk_id, score in rows]
+
+
+def term_documents(conn: sqlite3.Connection, terms: Iterable[str]) -> dict[str, int]:
+    """How many chunks hold each full-text term; terms that no chunk holds are left out."""
+    wanted = list(dict.fromkeys(terms))
+    found: dict[str, int] = {}
+    for batch in _batches(wanted):
+        query = f"SELECT term, doc FROM temp.chunks_vocab WHERE term IN ({','.join('?' * len(batch))})"
+        found.update(conn.execute(query, batch).fetchall())
+    return found
 
 
 def chunks(conn: sqlite3.Connection, ids: Iterable[int]) -> dict[int, ChunkRecord]:

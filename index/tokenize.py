@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterable
 from functools import lru_cache
 
 import jieba
@@ -53,12 +54,15 @@ def index_text(text: str) -> str:
     return " ".join([*terms(text), *name_keys(text)])
 
 
-def match_query(text: str) -> str | None:
-    """An FTS5 OR query over the distinct terms of `text`, or None when it has no searchable term."""
-    unique = dict.fromkeys([*terms(text), *name_keys(text)])
-    if not unique:
-        return None
-    return " OR ".join('"' + term.replace('"', '""') + '"' for term in unique)
+def query_terms(text: str) -> list[str]:
+    """The distinct full-text terms of a question: its terms and the romanised keys of its names."""
+    return list(dict.fromkeys([*terms(text), *name_keys(text)]))
+
+
+def match_query(terms: Iterable[str]) -> str | None:
+    """An FTS5 OR query over `terms`, or None when there is none."""
+    quoted = ['"' + term.replace('"', '""') + '"' for term in terms]
+    return " OR ".join(quoted) if quoted else None
 
 
 def name_keys(text: str) -> list[str]:

@@ -39,8 +39,8 @@ class AnswerSettings:
     max_quotes: int = 3
     second_quote_ratio: float = 0.7
     dense_weight: float = 0.6
-    found_threshold: float = 0.45
-    min_coverage: float = 0.55
+    found_threshold: float = 0.6
+    min_coverage: float = 0.45
     cosine_floor: float = 0.75
     cosine_span: float = 0.15
 
@@ -171,19 +171,22 @@ def _join_touching(chosen: list[tuple[float, Candidate]],
     return joined
 
 
-def is_supported(question: str, quotes: list[Quote], articles: dict[int, Article], settings: AnswerSettings) -> bool:
+def is_supported(question: str, quotes: list[Quote], articles: dict[int, Article], rarity: dict[str, float],
+                 settings: AnswerSettings) -> bool:
     """Strong enough evidence: a good best sentence, in an article that mentions most of what is asked about.
 
     A question about something the archive never mentions (火星, 世界杯) still finds its nearest
-    sentence; the share of the question's terms that its article contains gives it away. Questions in
-    another language than the archive's share no terms, so only the sentence score decides there.
+    sentence; the share of the question's terms that its article contains gives it away. Terms count by
+    `rarity` (their inverse document frequency in the index): missing a name matters, missing 「时候」 does
+    not. Questions in another language than the archive's share no terms, so only the sentence score
+    decides there.
     """
     if not quotes or quotes[0].score < settings.found_threshold:
         return False
     if not is_chinese(question):
         return True
     article = articles[quotes[0].article_id]
-    return term_overlap(content_terms(question), f"{article.title or ''}{article.body}") >= settings.min_coverage
+    return term_overlap(rarity, f"{article.title or ''}{article.body}") >= settings.min_coverage
 
 
 def verified_quote(article: Article, candidate: Candidate, score: float) -> Quote | None:

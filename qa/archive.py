@@ -18,7 +18,7 @@ from index.naming import check_text, normalize_page, parse_date
 
 from .answers import AnswerSettings, candidate_sentences, is_supported, score_sentences, select_quotes
 from .citation import cite
-from .language import is_chinese
+from .language import content_terms, is_chinese
 from .retrieval import RetrievalSettings, ScoredChunk, best_per_article, rank_chunks
 from .types import Answer, Hit
 
@@ -71,7 +71,8 @@ class Archive:
             candidates = candidate_sentences(question, chunks, articles, self.answering)
             scored = score_sentences(question, candidates, vector.result(), self.index.embedder, self.answering)
             quotes = select_quotes(scored, articles, self.answering)
-        found = is_supported(question, quotes, articles, self.answering)
+            rarity = snapshot.term_rarity(content_terms(question))
+        found = is_supported(question, quotes, articles, rarity, self.answering)
         if not found:
             return Answer(False, _no_answer_text(question, hits), [], hits)
         return Answer(True, _answer_text(quotes), quotes, hits)

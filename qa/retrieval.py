@@ -22,6 +22,7 @@ class RetrievalSettings:
     rrf_k: int = 60
     dense_weight: float = 1.0
     bm25_weight: float = 1.0
+    bm25_max_share: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,7 @@ def rank_chunks(snapshot: Snapshot, question: str, query_vector: Callable[[], np
     dense: list[tuple[int, float]] = []
     lexical: list[tuple[int, float]] = []
     if settings.mode != "dense":
-        lexical = snapshot.bm25(question, settings.depth, filters)
+        lexical = snapshot.bm25(question, settings.depth, filters, settings.bm25_max_share)
     vector = query_vector() if settings.mode != "bm25" else None
     if vector is not None:
         dense = snapshot.dense(vector.reshape(1, -1), settings.depth, filters)[0]

@@ -170,6 +170,7 @@ def test_upload_then_find_its_content(uploads: Client, tmp_path: Path) -> None:
     assert "新增 added 1" in report and "测试晚报/2021\\-05\\-06/2" in report
     result = uploads.predict("光明社区读书节有多少名居民参加？", api_name="/ask")
     assert result["found"] and "320" in result["markdown"]
+    assert result["answer"]["quotes"][0]["source_id"].startswith("测试晚报_2021-05-06_02.txt#")
     assert "《测试晚报》2021年5月6日 第2版" in result["markdown"]
     assert "skipped 1" in upload(uploads, issue, *app.prefill(str(issue)))
 
@@ -243,10 +244,12 @@ def test_stage_upload_never_uses_the_uploaded_name_as_a_path(tmp_path: Path) -> 
     source.write_text(NEW_ISSUE, encoding="utf-8")
     folder = tmp_path / "staging"
     folder.mkdir()
-    for name, suffix in (("../../etc/passwd", ".txt"), ("/abs/x.jsonl", ".jsonl"), ("a.ndjson", ".jsonl"),
-                         ("b.JSONL.gz", ".jsonl.gz"), ("..", ".txt")):
+    for name, staged_name in (("../../etc/passwd", "passwd.txt"), ("/abs/x.jsonl", "x.jsonl"),
+                              ("a.ndjson", "a.jsonl"), ("b.JSONL.gz", "b.jsonl.gz"), ("..", "upload.txt"),
+                              ("..\\..\\boot.ini", "boot.ini.txt"), ("报\x00纸:?.txt", "报_纸__.txt"),
+                              ("株洲日报_2023-12-23_03.txt", "株洲日报_2023-12-23_03.txt")):
         staged = app.stage_upload(source, name, folder, SMALL_LIMIT)
-        assert staged.parent == folder and re.fullmatch(rf"upload-[0-9a-f]{{16}}{re.escape(suffix)}", staged.name)
+        assert staged.parent == folder and staged.name == staged_name
         assert staged.read_bytes() == source.read_bytes()
 
 

@@ -18,7 +18,7 @@ from index.library import Filters, Index
 from index.locking import write_lock
 from index.manifest import MANIFEST_NAME, read_manifest, write_manifest
 from index.model import ParsedArticle, ParsedIssue
-from index.tokenize import index_text, match_query, terms
+from index.tokenize import index_text, match_query, query_terms, terms
 
 ARTICLES = (
     ParsedArticle(body="高新大厦楼高168米，曾是株洲第一高楼。大厦引进了两家新商户。", title="武广地标转型记",
@@ -94,8 +94,8 @@ def test_second_writer_gets_busy_error(tmp_path: Path) -> None:
 def test_terms_and_queries() -> None:
     assert "轨道交通" in terms("株洲的轨道交通产业。") and "的" not in terms("株洲的轨道交通产业。")
     assert index_text("COVID-19，疫情！") == "covid 19 疫情"
-    assert match_query("？！的了……") is None
-    assert match_query('高新"大厦') == '"高新" OR "大厦"'
+    assert match_query(query_terms("？！的了……")) is None
+    assert match_query(query_terms('高新"大厦')) == '"高新" OR "大厦"'
 
 
 def test_searches_with_filters(tmp_path: Path) -> None:
@@ -122,9 +122,21 @@ def test_searches_with_filters(tmp_path: Path) -> None:
         assert snap.article_chunks(1)[0].text.startswith("高新大厦")
         for filters in (Filters(paper="株洲日报"), Filters(page="1"), Filters(date_from="2024"), Filters(paper="无")):
             for question in ("大厦 公园 陶瓷", "湘江公园"):  # same as joining every match to its article
-                expected = store.bm25(snap._conn, match_query(question), 2, filters)
+                expected = store.bm25(snap._conn, match_query(query_terms(question)), 2, filters)
                 assert snap.bm25(question, 2, filters) == expected
         assert set(snap.sample_titles(5)) == {"武广地标转型记", "瓷博会", "湘江公园"}
+
+
+def test_common_terms_weigh_less_and_can_be_left_out_of_the_query(tmp_path: Path) -> None:
+    with fake_index(tmp_path / "ix") as index, index.snapshot() as snap:
+        assert store.term_documents(snap._conn, ["醴陵", "公园", "没有的词"]) == {"醴陵": 1, "公园": 1}
+        rarity = snap.term_rarity(["醴陵", "没有的词"])
+        assert rarity["没有的词"] > rarity["醴陵"] > 0
+        # 醴陵 and 公园 are each in one chunk of three: both kept at max_share 0.5
+        assert {c for c, _ in snap.bm25("公园 醴陵", 5, max_share=0.5)} == {2, 3}
+        # at 0.2 both are too common; the query keeps the rarest (the first of equals) rather than nothing
+        assert {c for c, _ in snap.bm25("公园 醴陵", 5, max_share=0.2)} == {3}
+        assert {c for c, _ in snap.bm25("醴陵 高新大厦 大厦", 5, max_share=0.4)} == {1, 2}
 
 
 def test_snapshot_keeps_its_state_while_a_writer_changes_the_index(tmp_path: Path) -> None:
