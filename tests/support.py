@@ -5,8 +5,6 @@ The real embedders are covered by test_embedders, test_ingest and test_st_embedd
 
 from __future__ import annotations
 
-import hashlib
-import itertools
 import json
 import time
 from collections.abc import Iterable, Sequence
@@ -24,7 +22,11 @@ def write_jsonl(path: Path, records: Iterable[dict]) -> Path:
 
 
 class HashEmbedder:
-    """Hashes character bigrams into a small vector, so texts sharing words land close together."""
+    """A fast, deterministic stand-in for a real embedder (for logic tests and scale benchmarks).
+
+    Character bigrams are hashed into `dim` buckets and L2-normalised, so texts sharing words land close
+    together; the vectors have a real model's shape but not its meaning.
+    """
 
     def __init__(self, name: str = "test-hash", dim: int = 32, delay: float = 0.0) -> None:
         self.name = name
@@ -38,8 +40,10 @@ class HashEmbedder:
             time.sleep(self.delay)
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         for row, text in enumerate(texts):
-            for a, b in itertools.pairwise(text):
-                out[row, hashlib.md5((a + b).encode()).digest()[0] % self.dim] += 1.0
+            codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+            if len(codes) > 1:
+                buckets = (codes[:-1] * np.uint64(1_000_003) + codes[1:]) % np.uint64(self.dim)
+                out[row] = np.bincount(buckets.astype(np.int64), minlength=self.dim)
             out[row] /= max(float(np.linalg.norm(out[row])), 1e-6)
         return out
 

@@ -73,7 +73,8 @@ def test_quality_all(data: dict[str, Path]) -> None:
         "all", *common_args(data), "--passages", str(data["passages"]), "--questions", str(data["questions"]),
         "--news", str(data["news"]), "--distractors", "5", "--with-distractors", "--seed-issue", str(SAMPLE),
         "--seed-questions", str(data["seed"]), "--gold", str(data["gold"]), "--rrf-k-values", "10",
-        "--dense-weight-values", "2", "--depth-values", "20", "--limit", "5"])
+        "--dense-weight-values", "2", "--depth-values", "20", "--bm25-max-share-values", "0.2",
+        "--limit", "5"])
     names = {p.name for p in written}
     assert {"seed_dev.json", "quality.json", "retrieval.json", "threshold.json", "answers.json"} <= names
     results = data["results"]
@@ -83,7 +84,7 @@ def test_quality_all(data: dict[str, Path]) -> None:
     assert set(compared["sets"]) == {"cmrc", "cmrc+news5"}
     assert set(compared["sets"]["cmrc"]["modes"]) == {"dense", "bm25", "hybrid"}
     assert compared["sets"]["cmrc+news5"]["index"]["articles"] == 15
-    assert len(json.loads((results / "retrieval.json").read_text(encoding="utf-8"))["runs"]) == 4
+    assert len(json.loads((results / "retrieval.json").read_text(encoding="utf-8"))["runs"]) == 5
     half = json.loads((results / "threshold.json").read_text(encoding="utf-8"))["sets"]["cmrc-half"]
     assert half["index"]["articles"] == 5 and all(len(t) == 101 for t in half["tables"].values())
     assert half["answerable"] + half["unanswerable"] == 5

@@ -85,3 +85,6 @@ def test_issue_keys() -> None:
     units = split_units(ParsedIssue("/x/export.jsonl", (b, c)))
     assert [u.key for u in units] == ["file:export.jsonl:/", "file:export.jsonl:某报/4"]
     assert units[0].content_hash != split_units(ParsedIssue("/y/export.jsonl", (c,)))[0].content_hash
+    d = ParsedArticle(body="丁。", date="2024-01-02", page="5")
+    assert [u.key for u in split_units(ParsedIssue("/x/a.jsonl", (d,)))] == ["file:a.jsonl:2024-01-02/5"]
+    assert [u.key for u in split_units(ParsedIssue("/x/b.jsonl", (d,)))] == ["file:b.jsonl:2024-01-02/5"]

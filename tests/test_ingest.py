@@ -168,6 +168,16 @@ def test_jsonl_issues_are_grouped_and_bad_files_reported(tmp_path: Path) -> None
         assert [o.status for o in twice.outcomes].count("failed") == 2
 
 
+def test_exports_without_a_paper_do_not_replace_each_other(tmp_path: Path) -> None:
+    first = write_jsonl(tmp_path / "wire.jsonl", [{"id": "w1", "text": "港口吞吐量创新高。", "date": "2024-01-02"}])
+    second = write_jsonl(tmp_path / "web.jsonl", [{"id": "n1", "text": "地铁新线开通运营。", "date": "2024-01-02"}])
+    with Index.open(tmp_path / "ix") as index:
+        report = index.ingest([first, second])
+        assert [o.key for o in report.outcomes] == ["file:wire.jsonl:2024-01-02", "file:web.jsonl:2024-01-02"]
+        assert index.stats().articles == 2
+        assert [o.status for o in index.ingest([first]).outcomes] == ["skipped"]
+
+
 def test_ingest_parsed_issues_directly(sample_index: Path) -> None:
     article = ParsedArticle(body="株洲的高新大厦楼高168米。", title="高新大厦", paper="株洲日报", date="2023-12-23")
     with Index.open(sample_index) as index:
