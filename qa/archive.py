@@ -70,7 +70,7 @@ class Archive:
             articles = snapshot.articles(sorted({c.article_id for c in chunks[: self.answering.candidate_chunks]}))
             candidates = candidate_sentences(question, chunks, articles, self.answering)
             scored = score_sentences(question, candidates, vector.result(), self.index.embedder, self.answering)
-            quotes = select_quotes(scored, articles, self.answering)
+            quotes = select_quotes(question, scored, articles, self.answering)
             rarity = snapshot.term_rarity(content_terms(question))
         found = is_supported(question, quotes, articles, rarity, self.answering)
         if not found:

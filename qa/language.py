@@ -89,6 +89,24 @@ def term_overlap(weights: dict[str, float], text: str) -> float:
     return sum(weight for term, weight in weights.items() if term in lowered) / total
 
 
+def coverage(weights: dict[str, float], text: str) -> float:
+    """Weighted share of the question's terms found in `text` (0..1), a term missing as a whole counting
+    for the share of its character pairs that are there: the segmenter sometimes glues a name to the next
+    character in a question (「杨昊现效力于哪里」 gives 「杨昊现」) but not in the article."""
+    total = sum(weights.values())
+    if not total:
+        return 0.0
+    lowered = text.lower()
+
+    def present(term: str) -> float:
+        if term in lowered:
+            return 1.0
+        pairs = [term[i:i + 2] for i in range(len(term) - 1)]
+        return sum(pair in lowered for pair in pairs) / len(pairs) if pairs else 0.0
+
+    return sum(weight * present(term) for term, weight in weights.items()) / total
+
+
 def bigram_overlap(question: str, text: str) -> float:
     """Share of the question's character bigrams that occur in `text` (robust to word segmentation)."""
     asked = {g for g in bigrams(question) if not (set(g) & set("什么多少哪谁几吗呢"))}

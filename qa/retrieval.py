@@ -18,11 +18,11 @@ class RetrievalSettings:
     """How rankings are fused; defaults chosen on the dev sets (see benchmarks/results/retrieval.md)."""
 
     mode: Mode = "hybrid"
-    depth: int = 60
-    rrf_k: int = 60
+    depth: int = 30
+    rrf_k: int = 2
     dense_weight: float = 1.0
     bm25_weight: float = 1.0
-    bm25_max_share: float = 1.0
+    bm25_max_share: float = 0.1
 
 
 @dataclass(frozen=True)

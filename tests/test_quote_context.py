@@ -64,7 +64,8 @@ def test_touching_runner_up_sentences_become_one_quote() -> None:
     settings = AnswerSettings(second_quote_ratio=0.0)
     by_id = {1: text}
     candidates = candidate_sentences("株洲高新大厦有多高？", [whole(text)], by_id, settings)
-    quotes = select_quotes(score_sentences("株洲高新大厦有多高？", candidates, None, None, settings), by_id, settings)
+    question = "株洲高新大厦有多高？"
+    quotes = select_quotes(question, score_sentences(question, candidates, None, None, settings), by_id, settings)
     assert quotes[0].text.startswith("株洲高新大厦楼高168米。株洲高新大厦曾是株洲第一高楼。")
     assert quotes[0].start == 0 and text.body[quotes[0].start:quotes[0].end] == quotes[0].text
 
