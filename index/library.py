@@ -527,8 +527,10 @@ class Index:
             if (added or removed) and from_generation == generation:
                 problems.append(f"{vectors.file_for(self.path, generation).name} disagreed with SQLite"
                                 f" ({added} vectors missing, {removed} extra)")
+            missing = vectors.missing_problem(self.path, generation)
             for problem in problems:
-                _log.warning("%s: %s", self.path, problem)
+                # A reader often arrives between a writer's commit and its file write: expected, not a fault.
+                _log.log(logging.INFO if problem == missing else logging.WARNING, "%s: %s", self.path, problem)
             self._cache = _Loaded(generation, index, tuple(problems))
             return self._cache
 
