@@ -40,8 +40,8 @@ class AnswerSettings:
     max_quotes: int = 4
     second_quote_ratio: float = 0.5
     dense_weight: float = 0.6
-    found_threshold: float = 0.6
-    min_coverage: float = 0.45
+    found_threshold: float = 0.61
+    min_coverage: float = 0.5
     cosine_floor: float = 0.75
     cosine_span: float = 0.15
 
@@ -63,7 +63,8 @@ def candidate_sentences(question: str, chunks: list[ScoredChunk], articles: dict
     """Sentences of the top chunks, each scored by term overlap with the question, best first.
 
     A sentence may leave out what it talks about (「树高可达55米」 after 「鸡毛松是……」), so the terms of
-    the sentence before it count too, discounted by `context_weight`.
+    the article's headline count for every sentence, and those of the sentence before it count too,
+    discounted by `context_weight`.
     """
     terms = content_terms(question)
     kinds = answer_kinds(question)
@@ -113,13 +114,11 @@ def score_sentences(question: str, candidates: list[Candidate], query_vector: np
     if not shortlist:
         return []
     dense = np.zeros(len(shortlist), dtype=np.float32)
+    dense_weight = 0.0  # without a question vector (BM25-only search) the wording alone decides
     if query_vector is not None and embedder is not None:
         vectors = embedder.embed_passages([c.text for c in shortlist])
         cosines = vectors @ query_vector.reshape(-1)
         dense = np.clip((cosines - settings.cosine_floor) / settings.cosine_span, 0.0, 1.0)
-    if query_vector is None or embedder is None:
-        dense_weight = 0.0
-    else:
         dense_weight = settings.dense_weight if is_chinese(question) else 1.0
     scored = [
         ((1 - dense_weight) * c.lexical + dense_weight * float(d) - settings.rank_penalty * c.rank, c)
@@ -132,8 +131,9 @@ def select_quotes(question: str, scored: list[tuple[float, Candidate]], articles
                   settings: AnswerSettings) -> list[Quote]:
     """The best sentence and any close runner-up, each checked to be an exact substring of its article.
 
-    The best sentence takes the next one along when that carries it on (see `carried_on`). Runners-up
-    that overlap a chosen quote are skipped; quotes that touch are joined into one passage.
+    The best sentence comes first and takes the next one along when that carries it on (see `carried_on`).
+    Runners-up that overlap a chosen quote are skipped; the others follow in reading order, so that an
+    answer running over two sentences reads on.
     """
     if not scored:
         return []
@@ -146,12 +146,10 @@ def select_quotes(question: str, scored: list[tuple[float, Candidate]], articles
             break
         if not any(_overlaps(candidate, other) for _, other in chosen):
             chosen.append((score, candidate))
-    quotes = []
-    for score, candidate in _join_touching(chosen, articles):
-        quote = verified_quote(articles[candidate.article_id], candidate, score)
-        if quote is not None:
-            quotes.append(quote)
-    return quotes
+    lead, *others = chosen
+    ordered = [lead, *sorted(others, key=lambda item: _reading_order(item[1], lead[1]))]
+    quotes = [verified_quote(articles[candidate.article_id], candidate, score) for score, candidate in ordered]
+    return [quote for quote in quotes if quote is not None]
 
 
 def carried_on(question: str, candidate: Candidate, body: str) -> Candidate:
@@ -166,28 +164,13 @@ def carried_on(question: str, candidate: Candidate, body: str) -> Candidate:
     return candidate
 
 
+def _reading_order(candidate: Candidate, best: Candidate) -> tuple[bool, int, int]:
+    """Runners-up follow the best quote in reading order: its own article's first, by position."""
+    return candidate.article_id != best.article_id, candidate.rank, candidate.start
+
 
 def _overlaps(a: Candidate, b: Candidate) -> bool:
     return a.article_id == b.article_id and a.start < b.end and b.start < a.end
-
-
-def _join_touching(chosen: list[tuple[float, Candidate]],
-                   articles: dict[int, Article]) -> list[tuple[float, Candidate]]:
-    """Chosen sentences, best first, with neighbours in the same article (only blanks between) made one."""
-    joined: list[tuple[float, Candidate]] = []
-    for score, candidate in chosen:
-        body = articles[candidate.article_id].body
-        for i, (kept_score, kept) in enumerate(joined):
-            if kept.article_id != candidate.article_id:
-                continue
-            first, second = sorted((kept, candidate), key=lambda c: c.start)
-            if not body[first.end:second.start].strip():
-                start, end = first.start, second.end
-                joined[i] = (kept_score, replace(kept, start=start, end=end, text=body[start:end]))
-                break
-        else:
-            joined.append((score, candidate))
-    return joined
 
 
 def is_supported(question: str, quotes: list[Quote], articles: dict[int, Article], rarity: dict[str, float],

@@ -90,21 +90,35 @@ def term_overlap(weights: dict[str, float], text: str) -> float:
 
 
 def coverage(weights: dict[str, float], text: str) -> float:
-    """Weighted share of the question's terms found in `text` (0..1), a term missing as a whole counting
-    for the share of its character pairs that are there: the segmenter sometimes glues a name to the next
-    character in a question (「杨昊现效力于哪里」 gives 「杨昊现」) but not in the article."""
-    total = sum(weights.values())
-    if not total:
-        return 0.0
+    """Weighted share of the question's terms found in `text` (0..1).
+
+    The segmenter gives a compound and the words inside it (最多时, 最多); they stand for one stretch of
+    the question, counted once with the weight of its rarest term, as found when the compound is, else
+    by the share of its inner words that are. A term missing as a whole counts for the share of its
+    character pairs that are there: the segmenter sometimes glues a name to the next character in a
+    question (「杨昊现效力于哪里」 gives 「杨昊现」) but not in the article.
+    """
     lowered = text.lower()
+    stretches: dict[str, list[str]] = {}
+    for term in sorted(weights, key=len, reverse=True):
+        outer = next((longer for longer in stretches if term in longer), None)
+        stretches.setdefault(outer or term, []).extend([term] if outer else [])
+    total = found = 0.0
+    for compound, inner in stretches.items():
+        weight = max(weights[t] for t in (compound, *inner))
+        share = _presence(compound, lowered)
+        if inner and share < 1.0:
+            share = max(share, sum(_presence(t, lowered) for t in inner) / len(inner))
+        total += weight
+        found += weight * share
+    return found / total if total else 0.0
 
-    def present(term: str) -> float:
-        if term in lowered:
-            return 1.0
-        pairs = [term[i:i + 2] for i in range(len(term) - 1)]
-        return sum(pair in lowered for pair in pairs) / len(pairs) if pairs else 0.0
 
-    return sum(weight * present(term) for term, weight in weights.items()) / total
+def _presence(term: str, lowered: str) -> float:
+    if term in lowered:
+        return 1.0
+    pairs = [term[i:i + 2] for i in range(len(term) - 1)]
+    return sum(pair in lowered for pair in pairs) / len(pairs) if pairs else 0.0
 
 
 def bigram_overlap(question: str, text: str) -> float:

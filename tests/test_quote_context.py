@@ -59,15 +59,26 @@ def test_the_sentence_before_lends_its_terms_to_the_next() -> None:
     assert best_sentence("株洲新火车站的站房有什么特点？", [text]) == "站房采用钢结构，外形像一列动车。"
 
 
-def test_touching_runner_up_sentences_become_one_quote() -> None:
-    text = article("株洲高新大厦楼高168米。株洲高新大厦曾是株洲第一高楼。另一篇内容与此无关。")
+def test_the_best_quote_comes_first_and_runners_up_follow_in_reading_order() -> None:
+    text = article("高新大厦位于株洲市天元区。株洲高新大厦曾是株洲第一高楼。株洲高新大厦楼高168米。与此无关的一句。")
     settings = AnswerSettings(second_quote_ratio=0.0)
     by_id = {1: text}
-    candidates = candidate_sentences("株洲高新大厦有多高？", [whole(text)], by_id, settings)
-    question = "株洲高新大厦有多高？"
+    question = "株洲高新大厦楼高多少米？"
+    candidates = candidate_sentences(question, [whole(text)], by_id, settings)
     quotes = select_quotes(question, score_sentences(question, candidates, None, None, settings), by_id, settings)
-    assert quotes[0].text.startswith("株洲高新大厦楼高168米。株洲高新大厦曾是株洲第一高楼。")
-    assert quotes[0].start == 0 and text.body[quotes[0].start:quotes[0].end] == quotes[0].text
+    assert quotes[0].text == "株洲高新大厦楼高168米。"
+    assert [q.start for q in quotes[1:]] == sorted(q.start for q in quotes[1:])
+    assert all(text.body[q.start:q.end] == q.text for q in quotes)
+
+
+def test_the_next_sentence_is_quoted_when_it_leans_back_on_the_best() -> None:
+    text = article("甲。株洲高新大厦楼高168米。因此它曾是株洲第一高楼。乙。")
+    by_id = {1: text}
+    settings = AnswerSettings()
+    question = "株洲高新大厦楼高多少米？"
+    candidates = candidate_sentences(question, [whole(text)], by_id, settings)
+    quotes = select_quotes(question, score_sentences(question, candidates, None, None, settings), by_id, settings)
+    assert quotes[0].text == "株洲高新大厦楼高168米。因此它曾是株洲第一高楼。"
 
 
 def test_without_a_question_vector_the_wording_alone_scores_sentences() -> None:
@@ -76,3 +87,13 @@ def test_without_a_question_vector_the_wording_alone_scores_sentences() -> None:
     candidates = candidate_sentences("高新大厦楼高多少米？", [whole(text)], {1: text}, settings)
     [(score, _)] = score_sentences("高新大厦楼高多少米？", candidates, None, None, settings)
     assert score == candidates[0].lexical > settings.found_threshold
+
+
+def test_coverage_counts_each_stretch_of_the_question_once() -> None:
+    from qa.language import coverage
+
+    weights = {"株洲": 1.0, "最多时": 4.0, "最多": 4.0, "干部": 2.0}
+    assert coverage(weights, "株洲的干部") == (1.0 + 2.0) / (1.0 + 4.0 + 2.0)  # 最多时/最多 counted once
+    assert coverage({"研究成果": 3.0, "研究": 1.0, "成果": 2.0}, "研究") == 0.5  # half its inner words
+    assert coverage({"杨昊现": 5.0}, "杨昊（），中国足球运动员") == 0.5  # a name glued to the next character
+    assert coverage({}, "任何文字") == 0.0
