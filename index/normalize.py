@@ -20,6 +20,9 @@ _INVISIBLE = re.compile("[\u200b-\u200d\u2060\ufeff\x00-\x08\x0b\x0c\x0e-\x1f\x7
 # A paragraph can end with these, optionally followed by closing quotes or brackets.
 _TERMINAL = re.compile(r"(?:[。！？!?…]|(?<=[A-Za-z])\.)[”’」』）)\]】》\"']*$")
 SENTENCE_PUNCT = re.compile(r"[，。；：！？、,;:!?]")
+# A paragraph wholly in brackets is a note that stands on its own: `（作者系…教授）`, `（完）`, `（据新华社）`;
+# a bracketed number such as `（一）` opens a numbered point instead.
+_NOTE = re.compile(r"^[（(](?![一二三四五六七八九十\d]{1,3}[）)])[^（）()]{1,80}[）)]$")
 _HEADING_MARGIN = 4.0
 _MIN_FULL_WIDTH = 6.0
 _MIN_FULL_LINES = 3
@@ -49,8 +52,13 @@ def width(line: str) -> float:
 
 
 def ends_paragraph(line: str) -> bool:
-    """True when a line ends with sentence-final punctuation."""
-    return bool(_TERMINAL.search(line))
+    """True when a line ends with sentence-final punctuation or is a whole note in brackets."""
+    return bool(_TERMINAL.search(line)) or is_note(line)
+
+
+def is_note(paragraph: str) -> bool:
+    """A paragraph wholly in brackets, which may be wrapped over several lines."""
+    return bool(_NOTE.match(paragraph))
 
 
 def column_width(lines: Sequence[str]) -> float:
@@ -113,7 +121,7 @@ def paragraphs(lines: Sequence[str]) -> list[str]:
             continue
         current = join_lines(current, line) if current else line
         previous_heading = heading
-        if heading or ends_paragraph(line):
+        if heading or ends_paragraph(line) or is_note(current):
             result.append(current)
             current = ""
     if current:

@@ -13,7 +13,15 @@ import itertools
 import re
 from dataclasses import dataclass, field
 
-from .bylines import CONTINUATION, JUMP_MARK, Opening, is_furniture, is_reporter_line, match_opening
+from .bylines import (
+    CONTINUATION,
+    JUMP_MARK,
+    Opening,
+    caption_lines,
+    is_furniture,
+    is_reporter_line,
+    match_opening,
+)
 from .normalize import (
     SENTENCE_PUNCT,
     clean_line,
@@ -21,6 +29,7 @@ from .normalize import (
     column_of,
     ends_paragraph,
     is_heading,
+    is_note,
     join_lines,
     local_column_widths,
     normalize_lines,
@@ -42,6 +51,9 @@ _WINDOW = 10
 _FULL_LINE_SLACK = 1.0
 _TAIL_LINES = 17
 _COLUMN_TOLERANCE = 2.5
+_MAX_NOTE_LINES = 4
+# A headline may end with one question or exclamation mark when it has no other punctuation.
+_QUESTION_TITLE = re.compile(r"^[^，。；：！？、,;:!?]+[？！?!][”’\"]?$")
 
 
 @dataclass
@@ -108,12 +120,14 @@ def segment(text: str) -> Segmented:
 def _read_lines(text: str, discarded: list[str]) -> list[Line]:
     lines: list[Line] = []
     blank = False
-    for number, raw in enumerate(text.splitlines(), start=1):
+    raws = text.splitlines()
+    captions = caption_lines(raws)
+    for number, raw in enumerate(raws, start=1):
         cleaned = clean_line(raw)
         if not cleaned:
             blank = True
             continue
-        if is_furniture(raw):
+        if is_furniture(raw) or number - 1 in captions:
             discarded.append(cleaned)
             blank = True
             continue
@@ -133,6 +147,23 @@ def _read_lines(text: str, discarded: list[str]) -> list[Line]:
 def _jumps_forward(marks: list[str]) -> bool:
     """`（下转第2版）` says the article goes on elsewhere; `（上接第1版）` says it came from elsewhere."""
     return any(not mark[1:].startswith(("上接", "接", "续")) for mark in marks)
+
+
+def _closes_paragraph(lines: list[Line], end: int) -> bool:
+    """Whether `lines[end]` ends a paragraph, counting a note in brackets wrapped over a few lines."""
+    return ends_paragraph(lines[end].text) or _note_start(lines, end) is not None
+
+
+def _note_start(lines: list[Line], end: int) -> int | None:
+    """Where a note in brackets (`（作者系…）`) that ends at `lines[end]` starts, else None."""
+    text = ""
+    for k in range(end, max(-1, end - _MAX_NOTE_LINES), -1):
+        text = lines[k].text + text
+        if is_note(text):
+            return k
+        if k < end and ends_paragraph(lines[k].text):
+            return None
+    return None
 
 
 def _is_plausible_headline(line: Line) -> bool:
@@ -158,6 +189,10 @@ def _walk(lines: list[Line], page: PageVocabulary) -> tuple[list[Draft], list[Cl
     while i < len(lines):
         line = lines[i]
         if line.opening is not None:
+            if _signs_off(lines, i, current, in_cluster):
+                _sign(current, line)
+                i += 1
+                continue
             current = _open_draft(line, drafts)
             i += 1
             while i < len(lines) and current.byline and _continues_credit(lines[i], current):
@@ -186,6 +221,31 @@ def _walk(lines: list[Line], page: PageVocabulary) -> tuple[list[Draft], list[Cl
         _append_body(current, line)
         i += 1
     return drafts, clusters
+
+
+def _signs_off(lines: list[Line], i: int, current: Draft | None, in_cluster: dict[int, int]) -> bool:
+    """Whether the byline at `i` signs the finished, unsigned article before it (`□ 石岩` after a commentary).
+
+    It does when it follows that article's last body line and no body text follows it: next comes the
+    page end, another opening, or a headline.
+    """
+    opening = lines[i].opening
+    if current is None or not current.body or current.byline or current.dateline:
+        return False
+    if opening is None or opening.rest or not opening.byline:
+        return False
+    if current.body[-1].number != lines[i - 1].number or not _closes_paragraph(lines, i - 1):
+        return False
+    after = i + 1
+    return (after == len(lines) or lines[after].opening is not None or after in in_cluster
+            or _heading_run_end(lines, after, current) > after)
+
+
+def _sign(draft: Draft, line: Line) -> None:
+    """Make a signature line the byline of the article it closes."""
+    assert line.opening is not None
+    draft.byline = line.opening.byline
+    draft.credit_lines.append(line)
 
 
 def _append_body(draft: Draft, line: Line) -> None:
@@ -225,11 +285,11 @@ def _trailing_clusters(lines: list[Line]) -> dict[int, int]:
     ends = [i for i, line in enumerate(lines) if line.opening is not None] + [len(lines)]
     for end in ends:
         start = end
-        while start > 0 and end - start < _MAX_CLUSTER_LINES and _is_plausible_headline(lines[start - 1]):
+        while start > 0 and end - start < _MAX_CLUSTER_LINES and _fits_cluster(lines, start - 1, end):
             start -= 1
         if start > 0 and end > start:
             before = lines[start - 1].text
-            if not (ends_paragraph(before) or _CUT_END.search(before) or lines[start - 1].opening
+            if not (_closes_paragraph(lines, start - 1) or _CUT_END.search(before) or lines[start - 1].opening
                     or lines[start - 1].jump):
                 continue
         if end > start:
@@ -237,12 +297,25 @@ def _trailing_clusters(lines: list[Line]) -> dict[int, int]:
     return clusters
 
 
+def _fits_cluster(lines: list[Line], k: int, end: int) -> bool:
+    """Whether `lines[k]` can be part of a headline cluster that ends at `end`.
+
+    A title may end with a question or exclamation mark (`医保异地备案怎么办？`) when it is set apart
+    from the text above and only a subtitle or the opening follows it; otherwise such a line is read as
+    a short paragraph of the body above.
+    """
+    line = lines[k]
+    if line.blank_before and _QUESTION_TITLE.match(line.text) and width(line.text) < line.column - _COLUMN_TOLERANCE:
+        return k + 1 == end or lines[k + 1].text.startswith("——")
+    return _is_plausible_headline(line)
+
+
 def _heading_run_end(lines: list[Line], i: int, current: Draft | None) -> int:
     """End of a run of heading lines starting a paragraph at `i` and followed by body text, else `i`."""
     previous = lines[i - 1] if i > 0 else None
     if previous is not None and current is not None:
-        paragraph_open = current.body and not ends_paragraph(current.body[-1].text)
-        if paragraph_open or (previous.opening is None and not ends_paragraph(previous.text)):
+        paragraph_open = current.body and not _closes_paragraph(current.body, len(current.body) - 1)
+        if paragraph_open or (previous.opening is None and not _closes_paragraph(lines, i - 1)):
             return i
     end = i
     while end < len(lines) and _is_plausible_headline(lines[end]) and is_heading(lines[end].text,
@@ -268,6 +341,8 @@ def _same_topic(page: PageVocabulary, lines: list[Line], current: Draft, run: tu
     a subhead is a catchphrase. Text set in a different column width after the run is another sign of
     a new article.
     """
+    if _note_start(current.body, len(current.body) - 1) is not None:
+        return False  # an article signs off with a note such as `（作者系…）`
     after = lines[run[1]:after_end]
     after_text = "".join(line.text for line in after)
     if not SENTENCE_PUNCT.search(after_text):
@@ -297,6 +372,7 @@ def _assign_headlines(drafts: list[Draft], clusters: list[Cluster], discarded: l
             taken[group_index] = article
             used.add(article)
     _attach_leftovers(groups, taken)
+    _attach_by_layout(groups, taken, used, len(drafts))
     for group_index, (_, group) in enumerate(groups):
         texts = [clean_phrase(line.raw) for line in group]
         if group_index in taken:
@@ -315,6 +391,29 @@ def _attach_leftovers(groups: list[tuple[Cluster, list[Line]]], taken: dict[int,
             if 0 <= neighbour < len(groups) and groups[neighbour][0] is cluster and neighbour in taken:
                 taken[index] = taken[neighbour]
                 break
+
+
+def _attach_by_layout(groups: list[tuple[Cluster, list[Line]]], taken: dict[int, int], used: set[int],
+                      n_articles: int) -> None:
+    """A cluster that matched no article goes to its free neighbour on the side where this page's headlines sit.
+
+    Commentary headlines often share few words with their text; the page's other clusters show whether
+    headlines are printed before or after their bodies.
+    """
+    after = sum(article == groups[g][0].after for g, article in taken.items() if groups[g][0].owner is None)
+    before = sum(article == groups[g][0].before for g, article in taken.items() if groups[g][0].owner is None)
+    if after == before:
+        return
+    members_of: dict[int, list[int]] = {}
+    for g, (cluster, _) in enumerate(groups):
+        members_of.setdefault(id(cluster), []).append(g)
+    for members in members_of.values():
+        cluster = groups[members[0]][0]
+        article = cluster.after if after > before else cluster.before
+        if article is None or article >= n_articles or article in used or any(g in taken for g in members):
+            continue
+        taken.update(dict.fromkeys(members, article))
+        used.add(article)
 
 
 def _split_cluster(cluster: Cluster, vocabulary: PageVocabulary, n_articles: int):
@@ -358,4 +457,4 @@ def looks_truncated(draft: Draft) -> bool:
         return False
     last = draft.body[-1].text
     column = column_of([line.text for line in draft.body[-_TAIL_LINES:]])
-    return not ends_paragraph(last) or width(last) >= column - _FULL_LINE_SLACK
+    return not _closes_paragraph(draft.body, len(draft.body) - 1) or width(last) >= column - _FULL_LINE_SLACK
