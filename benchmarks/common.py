@@ -40,6 +40,7 @@ RESULTS = ROOT / "benchmarks" / "results"
 
 SAMPLE_ISSUE = ROOT / "index" / "sample" / "株洲日报_2023-12-23.txt"
 SEED_DEV = EVAL / "seed_dev.jsonl"
+ENGLISH_QUESTIONS = ROOT / "benchmarks" / "data" / "english_sample_questions.jsonl"
 GOLD_ARTICLES = SHARED / "corpus" / "gold_articles.json"
 CMRC_PASSAGES = EVAL / "cmrc2018_trial" / "passages.jsonl"
 CMRC_QUESTIONS = EVAL / "cmrc2018_trial" / "questions.jsonl"
@@ -243,6 +244,7 @@ class Workspace:
     stand_in: bool = False
     seed_issue: Path = SAMPLE_ISSUE
     seed_questions: Path = SEED_DEV
+    english_questions: Path = ENGLISH_QUESTIONS
     gold: Path = GOLD_ARTICLES
     passages: Path = CMRC_PASSAGES
     questions: Path = CMRC_QUESTIONS

@@ -251,6 +251,38 @@ def seed(space: Workspace, args: argparse.Namespace) -> list[Path]:
     return write_results(args.prefix + "seed_dev", data, "\n".join(md), space.results)
 
 
+def english(space: Workspace, args: argparse.Namespace) -> list[Path]:
+    """English questions about the sample issue: retrieval, quotes, and the refusal threshold for them."""
+    archive = configure(space.open(space.ensure("sample")), args, mode="hybrid")
+    titles = {squash(a.title or ""): a.id for a in all_articles(archive)}
+    questions = [replace(q, expected=None if q.expected is None else str(titles.get(squash(q.expected))))
+                 for q in spread(load_questions(space.english_questions), args.limit)]
+    archive.answering = replace(archive.answering, translated_threshold=-math.inf)
+    _, rows = run(archive, questions)
+    grid = sorted({round(r.top_score, 3) for r in rows if r.top_score is not None} | {0.0})
+    answerable = [r for r in rows if r.expected is not None]
+    unanswerable = [r for r in rows if r.expected is None]
+
+    def accuracy(t: float) -> float:
+        found = sum(r.top_score is not None and r.top_score >= t for r in answerable) / max(1, len(answerable))
+        refused = sum(r.top_score is None or r.top_score < t for r in unanswerable) / max(1, len(unanswerable))
+        return (found + refused) / 2
+
+    best = max(grid, key=lambda t: (accuracy(t), -t))
+    table = [[r.id, r.question, "-" if r.rank is None else r.rank + 1, "yes" if r.in_quote else "-",
+              r.top_score, "refuse" if r.expected is None else "answer"] for r in rows]
+    data = {"context": context(space), "settings": settings_of(archive), "best_threshold": best,
+            "balanced_accuracy": round(accuracy(best), 4), "rows": [asdict(r) for r in rows]}
+    md = [f"# English questions on the sample issue ({len(answerable)} answerable, {len(unanswerable)} not)", "",
+          "Questions written in English about the Chinese sample issue (`benchmarks/data/english_sample_questions"
+          ".jsonl`), asked with refusal off. The best `translated_threshold` (the lowest top quote score"
+          f" counted as found) is {best}, balanced accuracy {accuracy(best):.3f}; found answers at the product's"
+          f" {AnswerSettings().translated_threshold}: balanced accuracy"
+          f" {accuracy(AnswerSettings().translated_threshold):.3f}.", "",
+          markdown_table(["id", "question", "rank", "answer in quote", "top quote score", "should"], table)]
+    return write_results(args.prefix + "english", data, "\n".join(md), space.results)
+
+
 # ---- dense / BM25 / hybrid side by side ----------------------------------------------------------------
 
 
@@ -571,7 +603,7 @@ def threshold(space: Workspace, args: argparse.Namespace) -> list[Path]:
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
-    p.add_argument("what", choices=["seed", "compare", "sweep", "threshold", "answers", "all"])
+    p.add_argument("what", choices=["seed", "english", "compare", "sweep", "threshold", "answers", "all"])
     p.add_argument("--limit", type=int, default=None, help="at most this many questions, spread over the set")
     p.add_argument("--work", type=Path, default=WORK, help="indexes and caches (default: benchmarks/work)")
     p.add_argument("--results", type=Path, default=RESULTS, help="output folder (default: benchmarks/results)")
@@ -587,6 +619,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--seed-issue", type=Path, default=Workspace.seed_issue)
     p.add_argument("--seed-questions", type=Path, default=Workspace.seed_questions)
     p.add_argument("--gold", type=Path, default=Workspace.gold)
+    p.add_argument("--english-questions", type=Path, default=Workspace.english_questions)
     for name, kind in (("depth", int), ("rrf-k", int), ("dense-weight", float), ("bm25-weight", float),
                        ("bm25-max-share", float), ("found-threshold", float), ("min-coverage", float)):
         p.add_argument(f"--{name}", type=kind, default=None, help="override the product default")
@@ -611,8 +644,10 @@ def main(argv: Sequence[str] | None = None) -> list[Path]:
     args = parser().parse_args(argv)
     space = Workspace(work=args.work, results=args.results, stand_in=args.stand_in, passages=args.passages,
                       questions=args.questions, news=args.news, distractors=args.distractors,
-                      seed_issue=args.seed_issue, seed_questions=args.seed_questions, gold=args.gold)
-    steps = {"seed": seed, "compare": compare, "sweep": sweep, "threshold": threshold, "answers": answers}
+                      seed_issue=args.seed_issue, seed_questions=args.seed_questions, gold=args.gold,
+                      english_questions=args.english_questions)
+    steps = {"seed": seed, "english": english, "compare": compare, "sweep": sweep, "threshold": threshold,
+             "answers": answers}
     written: list[Path] = []
     for name, step in steps.items():
         if args.what in (name, "all"):

@@ -41,6 +41,11 @@ def tokenize(text: str) -> list[str]:
     return list(_tokenizer().cut_for_search(text))
 
 
+def word_frequency(word: str) -> int:
+    """How often jieba's dictionary has seen `word` (0 for words it does not know)."""
+    return int(_tokenizer().FREQ.get(word, 0))
+
+
 def terms(text: str) -> list[str]:
     """Search terms of `text`: tokens lower-cased, without punctuation, spaces and stopwords."""
     return [

@@ -42,6 +42,7 @@ class AnswerSettings:
     dense_weight: float = 0.6
     found_threshold: float = 0.61
     min_coverage: float = 0.5
+    translated_threshold: float = 0.13
     cosine_floor: float = 0.75
     cosine_span: float = 0.15
 
@@ -127,7 +128,7 @@ def score_sentences(question: str, candidates: list[Candidate], query_vector: np
     return sorted(scored, key=lambda item: (-item[0], item[1].rank, item[1].start))
 
 
-def select_quotes(question: str, scored: list[tuple[float, Candidate]], articles: dict[int, Article],
+def select_quotes(scored: list[tuple[float, Candidate]], articles: dict[int, Article],
                   settings: AnswerSettings) -> list[Quote]:
     """The best sentence and any close runner-up, each checked to be an exact substring of its article.
 
@@ -137,11 +138,9 @@ def select_quotes(question: str, scored: list[tuple[float, Candidate]], articles
     """
     if not scored:
         return []
-    best = scored[0][0]
-    first = scored[0][1]
-    scored = [(best, carried_on(question, first, articles[first.article_id].body)), *scored[1:]]
-    chosen: list[tuple[float, Candidate]] = []
-    for score, candidate in scored:
+    best, first = scored[0]
+    chosen = [(best, carried_on(first, articles[first.article_id].body))]
+    for score, candidate in scored[1:]:
         if len(chosen) == settings.max_quotes or score < best * settings.second_quote_ratio:
             break
         if not any(_overlaps(candidate, other) for _, other in chosen):
@@ -152,7 +151,7 @@ def select_quotes(question: str, scored: list[tuple[float, Candidate]], articles
     return [quote for quote in quotes if quote is not None]
 
 
-def carried_on(question: str, candidate: Candidate, body: str) -> Candidate:
+def carried_on(candidate: Candidate, body: str) -> Candidate:
     """The candidate with the sentence after it when that one leans back on it (「因此……」, 「他……」):
     the thought goes on there (+0.5% answers quoted on cmrc)."""
     following = next(((start, end) for start, end in answer_units(body) if start >= candidate.end), None)
@@ -180,13 +179,15 @@ def is_supported(question: str, quotes: list[Quote], articles: dict[int, Article
     A question about something the archive never mentions (火星, 世界杯) still finds its nearest
     sentence; the share of the question's terms that its article contains gives it away. Terms count by
     `rarity` (their inverse document frequency in the index): missing a name matters, missing 「时候」 does
-    not. Questions in another language than the archive's share no terms, so only the sentence score
-    decides there.
+    not. A question in another language shares no terms with the archive; it is judged by its best
+    sentence's score alone, against `translated_threshold` (its score rests on dictionary words).
     """
-    if not quotes or quotes[0].score < settings.found_threshold:
+    if not quotes:
         return False
     if not is_chinese(question):
-        return True
+        return quotes[0].score >= settings.translated_threshold
+    if quotes[0].score < settings.found_threshold:
+        return False
     article = articles[quotes[0].article_id]
     return coverage(rarity, f"{article.title or ''}{article.body}") >= settings.min_coverage
 

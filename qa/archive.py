@@ -18,6 +18,7 @@ from index.naming import check_text, normalize_page, parse_date
 
 from .answers import AnswerSettings, candidate_sentences, is_supported, score_sentences, select_quotes
 from .citation import cite
+from .crosslingual import translated
 from .language import content_terms, is_chinese
 from .retrieval import RetrievalSettings, ScoredChunk, best_per_article, rank_chunks
 from .types import Answer, Hit
@@ -52,7 +53,7 @@ class Archive:
         filters = make_filters(date_from, date_to, paper, page)
         vector = self._query_vector(question)
         with self.index.snapshot() as snapshot:
-            chunks = rank_chunks(snapshot, question, vector.result, filters, self.retrieval)
+            chunks = rank_chunks(snapshot, translated(question), vector.result, filters, self.retrieval)
             return self._hits(snapshot, best_per_article(chunks, _check_k(k)))
 
     def ask(self, question: str, k: int = 5, date_from: str | None = None, date_to: str | None = None,
@@ -64,13 +65,14 @@ class Archive:
         question = clean_question(question)
         filters = make_filters(date_from, date_to, paper, page)
         vector = self._query_vector(question)
+        wording = translated(question)  # an English question also searches with Chinese words for its words
         with self.index.snapshot() as snapshot:
-            chunks = rank_chunks(snapshot, question, vector.result, filters, self.retrieval)
+            chunks = rank_chunks(snapshot, wording, vector.result, filters, self.retrieval)
             hits = self._hits(snapshot, best_per_article(chunks, _check_k(k)))
             articles = snapshot.articles(sorted({c.article_id for c in chunks[: self.answering.candidate_chunks]}))
-            candidates = candidate_sentences(question, chunks, articles, self.answering)
-            scored = score_sentences(question, candidates, vector.result(), self.index.embedder, self.answering)
-            quotes = select_quotes(question, scored, articles, self.answering)
+            candidates = candidate_sentences(wording, chunks, articles, self.answering)
+            scored = score_sentences(wording, candidates, vector.result(), self.index.embedder, self.answering)
+            quotes = select_quotes(scored, articles, self.answering)
             rarity = snapshot.term_rarity(content_terms(question))
         found = is_supported(question, quotes, articles, rarity, self.answering)
         if not found:

@@ -57,8 +57,6 @@ def test_answerable_dev_questions_hit_their_article_and_quote_an_answer(dev_answ
 
 
 @needs_shared
-@pytest.mark.xfail(strict=True, reason="known gap: English questions about Chinese articles; the multilingual "
-                   "embedder ranks the right article 4th of 8 for the dev set's English question (d12)")
 def test_english_dev_questions_hit_their_article_and_quote_an_answer(dev_answers, gold_ids) -> None:
     english = [(q, a) for q, a in dev_answers if q["article"] is not None and not is_chinese(q["question"])]
     assert english

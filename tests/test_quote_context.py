@@ -65,7 +65,7 @@ def test_the_best_quote_comes_first_and_runners_up_follow_in_reading_order() -> 
     by_id = {1: text}
     question = "株洲高新大厦楼高多少米？"
     candidates = candidate_sentences(question, [whole(text)], by_id, settings)
-    quotes = select_quotes(question, score_sentences(question, candidates, None, None, settings), by_id, settings)
+    quotes = select_quotes(score_sentences(question, candidates, None, None, settings), by_id, settings)
     assert quotes[0].text == "株洲高新大厦楼高168米。"
     assert [q.start for q in quotes[1:]] == sorted(q.start for q in quotes[1:])
     assert all(text.body[q.start:q.end] == q.text for q in quotes)
@@ -77,7 +77,7 @@ def test_the_next_sentence_is_quoted_when_it_leans_back_on_the_best() -> None:
     settings = AnswerSettings()
     question = "株洲高新大厦楼高多少米？"
     candidates = candidate_sentences(question, [whole(text)], by_id, settings)
-    quotes = select_quotes(question, score_sentences(question, candidates, None, None, settings), by_id, settings)
+    quotes = select_quotes(score_sentences(question, candidates, None, None, settings), by_id, settings)
     assert quotes[0].text == "株洲高新大厦楼高168米。因此它曾是株洲第一高楼。"
 
 
@@ -97,3 +97,24 @@ def test_coverage_counts_each_stretch_of_the_question_once() -> None:
     assert coverage({"研究成果": 3.0, "研究": 1.0, "成果": 2.0}, "研究") == 0.5  # half its inner words
     assert coverage({"杨昊现": 5.0}, "杨昊（），中国足球运动员") == 0.5  # a name glued to the next character
     assert coverage({}, "任何文字") == 0.0
+
+
+def test_a_best_sentence_scoring_below_zero_is_still_quoted() -> None:
+    far = article("与问题无关的一句话。", article_id=2)
+    settings = AnswerSettings()
+    by_id = {2: far}
+    candidates = candidate_sentences("火星上有多少座城市？", [whole(far)], by_id, settings)
+    scored = [(-0.05, c) for c in candidates]  # what a lower-ranked article's rank penalty can leave
+    quotes = select_quotes(scored, by_id, settings)
+    assert [q.text for q in quotes] == ["与问题无关的一句话。"]
+
+
+def test_english_words_bring_chinese_words_from_the_dictionary() -> None:
+    from qa.crosslingual import chinese_words, translated
+
+    words = chinese_words("Who attended the meeting with the mayor?")
+    assert "市长" in words and "会议" in words
+    assert not {"谁", "的"} & set(words)  # function words are not looked up
+    assert translated("高新大厦楼高多少米？") == "高新大厦楼高多少米？"
+    assert translated("Who attended the meetings?").startswith("Who attended the meetings? ")  # plural found too
+    assert chinese_words("Zzzz qqqq") == []
