@@ -145,10 +145,29 @@ def select_quotes(scored: list[tuple[float, Candidate]], articles: dict[int, Art
             break
         if not any(_overlaps(candidate, other) for _, other in chosen):
             chosen.append((score, candidate))
-    lead, *others = chosen
+    lead, others = _grow_lead(chosen, articles[first.article_id].body)
     ordered = [lead, *sorted(others, key=lambda item: _reading_order(item[1], lead[1]))]
     quotes = [verified_quote(articles[candidate.article_id], candidate, score) for score, candidate in ordered]
     return [quote for quote in quotes if quote is not None]
+
+
+def _grow_lead(chosen: list[tuple[float, Candidate]], body: str
+               ) -> tuple[tuple[float, Candidate], list[tuple[float, Candidate]]]:
+    """The best quote joined with the runners-up right before and after it (only blanks between), and the rest.
+
+    An answer often runs over the best sentence and its neighbour (「……投机案发生。在此背景下，……」).
+    """
+    (score, best), rest = chosen[0], []
+    start, end = best.start, best.end
+    for item in chosen[1:]:
+        other = item[1]
+        if other.article_id == best.article_id and not body[other.end:best.start].strip() and other.end <= best.start:
+            start = other.start
+        elif other.article_id == best.article_id and not body[best.end:other.start].strip() and other.start >= best.end:
+            end = other.end
+        else:
+            rest.append(item)
+    return (score, replace(best, start=start, end=end, text=body[start:end])), rest
 
 
 def carried_on(candidate: Candidate, body: str) -> Candidate:

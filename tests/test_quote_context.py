@@ -59,14 +59,16 @@ def test_the_sentence_before_lends_its_terms_to_the_next() -> None:
     assert best_sentence("株洲新火车站的站房有什么特点？", [text]) == "站房采用钢结构，外形像一列动车。"
 
 
-def test_the_best_quote_comes_first_and_runners_up_follow_in_reading_order() -> None:
-    text = article("高新大厦位于株洲市天元区。株洲高新大厦曾是株洲第一高楼。株洲高新大厦楼高168米。与此无关的一句。")
+def test_the_best_quote_comes_first_with_its_neighbours_and_other_runners_up_follow_in_reading_order() -> None:
+    text = article("株洲高新大厦位于天元区。这里与此无关，只谈天气。株洲高新大厦楼高168米。株洲高新大厦曾是株洲第一高楼。"
+                   "另一句与此无关的话。")
     settings = AnswerSettings(second_quote_ratio=0.0)
     by_id = {1: text}
     question = "株洲高新大厦楼高多少米？"
     candidates = candidate_sentences(question, [whole(text)], by_id, settings)
     quotes = select_quotes(score_sentences(question, candidates, None, None, settings), by_id, settings)
-    assert quotes[0].text == "株洲高新大厦楼高168米。"
+    assert quotes[0].text == "株洲高新大厦楼高168米。株洲高新大厦曾是株洲第一高楼。"  # the best and its neighbour
+    assert quotes[1].text == "株洲高新大厦位于天元区。"  # then the others, in reading order
     assert [q.start for q in quotes[1:]] == sorted(q.start for q in quotes[1:])
     assert all(text.body[q.start:q.end] == q.text for q in quotes)
 
