@@ -60,8 +60,8 @@ def test_the_sentence_before_lends_its_terms_to_the_next() -> None:
 
 
 def test_the_best_quote_comes_first_with_its_neighbours_and_other_runners_up_follow_in_reading_order() -> None:
-    text = article("株洲高新大厦位于天元区。这里与此无关，只谈天气。株洲高新大厦楼高168米。株洲高新大厦曾是株洲第一高楼。"
-                   "另一句与此无关的话。")
+    text = article("株洲高新大厦位于天元区。这里与此无关，只谈天气。株洲高新大厦楼高168米。"
+                   "株洲高新大厦曾是株洲第一高楼。另一句与此无关的话。")
     settings = AnswerSettings(second_quote_ratio=0.0)
     by_id = {1: text}
     question = "株洲高新大厦楼高多少米？"
