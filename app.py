@@ -11,6 +11,7 @@ import logging
 import os
 import re
 import tempfile
+import threading
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ import gradio as gr
 import index
 import qa
 from index.naming import origin_from_path, parse_date
-from qa import render
+from qa import crosslingual, render
 
 log = logging.getLogger("baoku.app")
 
@@ -281,6 +282,7 @@ def serve(index_dir: str | Path | None = None, host: str = "127.0.0.1", port: in
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # Gradio's own start-up probes
     archive = qa.open(index_dir)
+    threading.Thread(target=crosslingual.prepare, name="baoku-dictionary", daemon=True).start()
     ensure_sample(archive)
     demo = build_app(archive, upload_password=os.environ.get(ENV_PASSWORD))
     log.info("serving %s on http://%s:%d", archive.path, host, port)

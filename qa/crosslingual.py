@@ -49,6 +49,11 @@ def chinese_words(question: str) -> list[str]:
     return list(dict.fromkeys(found))
 
 
+def prepare() -> None:
+    """Read the dictionary now (a few seconds) rather than at the first English question."""
+    _glosses()
+
+
 def _lookup(phrase: str) -> list[str]:
     glosses = _glosses()
     for form in _forms(phrase):
