@@ -130,3 +130,30 @@ def test_cli_ask_prints_quotes_with_citations_and_json(sample_template: Path) ->
 def test_cli_reports_bad_dates_in_one_line(sample_template: Path) -> None:
     result = CliRunner().invoke(main, ["ask", "高新大厦", "--index", str(sample_template), "--date-from", "昨天"])
     assert result.exit_code == 1 and result.output.count("\n") == 1 and "is not a date" in result.output
+
+
+def test_cli_eval_indexes_passages_and_reports_every_figure(tmp_path: Path) -> None:
+    passages = tmp_path / "passages.jsonl"
+    passages.write_text("".join(json.dumps(p, ensure_ascii=False) + "\n" for p in [
+        {"id": "p1", "title": "湘江大桥", "text": "湘江大桥全长1650米，于1996年建成通车。大桥连接河东与河西两个城区。"},
+        {"id": "p2", "title": "神农公园", "text": "神农公园占地面积约120公顷，园内有神农塔和人工湖。"},
+        {"id": "p3", "title": "醴陵瓷器", "text": "醴陵釉下五彩瓷烧成温度高达1380摄氏度。醴陵被称为瓷城。"},
+    ]), encoding="utf-8")
+    questions = tmp_path / "questions.jsonl"
+    questions.write_text("".join(json.dumps(q, ensure_ascii=False) + "\n" for q in [
+        {"id": "q1", "question": "湘江大桥全长多少米？", "passage_id": "p1", "answers": ["1650米"]},
+        {"id": "q2", "question": "神农公园占地面积有多大？", "passage_id": "p2", "answers": ["120公顷"]},
+        {"id": "q3", "question": "火星基地有几座发射塔？", "passage_id": None, "answers": []},
+        {"id": "q4", "question": "？？", "passage_id": "p1", "answers": []},
+    ]), encoding="utf-8")
+    result = CliRunner().invoke(main, ["eval", str(questions), "--passages", str(passages), "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["questions"] == 4 and report["invalid_questions"] == 1
+    assert report["answerable"] == 2 and report["unanswerable"] == 1
+    assert report["hit_at_1"] == report["hit_at_5"] == report["mrr"] == 1.0
+    assert report["answer_in_quote"] == 1.0 and report["found_when_answerable"] == 1.0
+    assert report["refused_when_unanswerable"] == 1.0
+    assert 0 < report["latency_p50_ms"] <= report["latency_p95_ms"]
+    text = CliRunner().invoke(main, ["eval", str(questions), "--passages", str(passages)]).output
+    assert "answer_in_quote: 1.0" in text and "latency_p95_ms" in text
