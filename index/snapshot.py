@@ -18,6 +18,7 @@ from .tokenize import match_query, query_terms
 
 NO_FILTERS = Filters()
 _FEW_QUERIES = 8
+COMMON_MIN_CHUNKS = 1000  # BM25 leaves a common term out only when it is in more chunks than this
 _BROAD = 0.2  # filters letting through at least this share of chunks are applied after an unfiltered BM25 search
 
 
@@ -98,7 +99,8 @@ class Snapshot:
     def _selective(self, terms: list[str], max_share: float) -> list[str]:
         if max_share >= 1.0 or not terms:
             return terms
-        limit = max_share * store.chunk_count(self._conn)
+        # In a small index every term is cheap, and a name found in a few of its chunks is not "common".
+        limit = max(max_share * store.chunk_count(self._conn), COMMON_MIN_CHUNKS)
         counts = store.term_documents(self._conn, terms)
         kept = [term for term in terms if counts.get(term, 0) <= limit]
         return kept or [min(terms, key=lambda term: counts.get(term, 0))]

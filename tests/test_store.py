@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from support import HashEmbedder
 
+from index import snapshot as snapshot_module
 from index import store, vectors
 from index.config import Settings, index_dir
 from index.errors import EmbedderMismatchError, IndexBusyError, IndexCorruptError, InputError, NotFoundError
@@ -127,8 +128,11 @@ def test_searches_with_filters(tmp_path: Path) -> None:
         assert set(snap.sample_titles(5)) == {"武广地标转型记", "瓷博会", "湘江公园"}
 
 
-def test_common_terms_weigh_less_and_can_be_left_out_of_the_query(tmp_path: Path) -> None:
+def test_common_terms_weigh_less_and_can_be_left_out_of_the_query(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     with fake_index(tmp_path / "ix") as index, index.snapshot() as snap:
+        assert snap.bm25("公园 醴陵", 5, max_share=0.2) == snap.bm25("公园 醴陵", 5)  # a small index: all kept
+        monkeypatch.setattr(snapshot_module, "COMMON_MIN_CHUNKS", 0)  # as if the index were large
         assert store.term_documents(snap._conn, ["醴陵", "公园", "没有的词"]) == {"醴陵": 1, "公园": 1}
         rarity = snap.term_rarity(["醴陵", "没有的词"])
         assert rarity["没有的词"] > rarity["醴陵"] > 0
