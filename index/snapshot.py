@@ -80,7 +80,7 @@ class Snapshot:
         they barely move BM25 scores but make FTS5 score most of the index.
         """
         _check_k(k)
-        match = match_query(self._selective(query_terms(query), max_share))
+        match = match_query(self.selective(query_terms(query), max_share))
         if not match:
             return []
         allowed = self._allowed(filters) if filters.active else Allowed(None, 1.0)
@@ -96,11 +96,14 @@ class Snapshot:
                 return kept[:k]
         return store.bm25(self._conn, match, k, filters)
 
-    def _selective(self, terms: list[str], max_share: float) -> list[str]:
+    def selective(self, terms: list[str], max_share: float, min_chunks: int | None = None) -> list[str]:
+        """`terms` without those held by more than `max_share` of the chunks (and by over `min_chunks`
+        chunks, by default COMMON_MIN_CHUNKS: in a small index every term is cheap, and a name in a few
+        of its chunks is not common); the rarest is kept if all are common."""
         if max_share >= 1.0 or not terms:
             return terms
-        # In a small index every term is cheap, and a name found in a few of its chunks is not "common".
-        limit = max(max_share * store.chunk_count(self._conn), COMMON_MIN_CHUNKS)
+        floor = COMMON_MIN_CHUNKS if min_chunks is None else min_chunks
+        limit = max(max_share * store.chunk_count(self._conn), floor)
         counts = store.term_documents(self._conn, terms)
         kept = [term for term in terms if counts.get(term, 0) <= limit]
         return kept or [min(terms, key=lambda term: counts.get(term, 0))]

@@ -53,7 +53,8 @@ class Archive:
         filters = make_filters(date_from, date_to, paper, page)
         vector = self._query_vector(question)
         with self.index.snapshot() as snapshot:
-            chunks = rank_chunks(snapshot, translated(question), vector.result, filters, self.retrieval)
+            wording = translated(question, snapshot, self.retrieval.bm25_max_share)
+            chunks = rank_chunks(snapshot, wording, vector.result, filters, self.retrieval)
             return self._hits(snapshot, best_per_article(chunks, _check_k(k)))
 
     def ask(self, question: str, k: int = 5, date_from: str | None = None, date_to: str | None = None,
@@ -65,8 +66,9 @@ class Archive:
         question = clean_question(question)
         filters = make_filters(date_from, date_to, paper, page)
         vector = self._query_vector(question)
-        wording = translated(question)  # an English question also searches with Chinese words for its words
         with self.index.snapshot() as snapshot:
+            # an English question also searches with Chinese words for its words
+            wording = translated(question, snapshot, self.retrieval.bm25_max_share)
             chunks = rank_chunks(snapshot, wording, vector.result, filters, self.retrieval)
             hits = self._hits(snapshot, best_per_article(chunks, _check_k(k)))
             articles = snapshot.articles(sorted({c.article_id for c in chunks[: self.answering.candidate_chunks]}))

@@ -14,6 +14,8 @@ import threading
 from collections import defaultdict
 from functools import lru_cache
 
+from index.snapshot import Snapshot
+
 from .language import is_chinese
 
 WORDS_PER_GLOSS = 2
@@ -31,11 +33,15 @@ than then so such can could will would should may might must not no any some all
 _FUNCTION_WORDS = frozenset(_FUNCTION_WORD_LIST.split())
 
 
-def translated(question: str) -> str:
-    """The question with Chinese words for its English words appended; a Chinese question as it is."""
+def translated(question: str, snapshot: Snapshot, max_share: float) -> str:
+    """The question with Chinese words for its English words appended; a Chinese question as it is.
+
+    Dictionary words held by more than `max_share` of the archive's chunks are left out, whatever its
+    size: they are guesses among several senses, and common ones find everything.
+    """
     if is_chinese(question):
         return question
-    chinese = chinese_words(question)
+    chinese = snapshot.selective(chinese_words(question), max_share, min_chunks=0)
     return f"{question} {' '.join(chinese)}" if chinese else question
 
 
