@@ -161,9 +161,10 @@ def _grow_lead(chosen: list[tuple[float, Candidate]], body: str
     start, end = best.start, best.end
     for item in chosen[1:]:
         other = item[1]
-        if other.article_id == best.article_id and not body[other.end:best.start].strip() and other.end <= best.start:
+        same = other.article_id == best.article_id
+        if same and other.end <= best.start and not body[other.end:best.start].strip():
             start = other.start
-        elif other.article_id == best.article_id and not body[best.end:other.start].strip() and other.start >= best.end:
+        elif same and other.start >= best.end and not body[best.end:other.start].strip():
             end = other.end
         else:
             rest.append(item)
